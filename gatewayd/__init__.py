@@ -1,0 +1,3 @@
+"""gatewayd: the business-centre gateway daemon."""
+
+__version__ = "0.1.0"
