@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml scripts/setup.sh scripts/debian-packages.txt
 	bash scripts/setup.sh
 
 lab:
-	@true
+	$(MAKE) -C lab/faxmodem
 
 demo: setup
 	bash scripts/demo.sh

@@ -17,3 +17,16 @@ The contract every driver keeps (gatewayd's supervisor and ledger rely on nothin
 * Drivers never import ``gatewayd``; optional libraries (pycups, pysnmp, pyserial) are imported by
   the driver's own modules, so ``import drivers`` alone needs none of them.
 """
+
+
+class ConfigProblems(Exception):
+    """A config section a driver (or billing) parsed is invalid.
+
+    ``problems`` lists ``(dotted_key, reason)`` pairs relative to the section, e.g.
+    ``("devices[2].port", "must be an integer 1-65535, got 'abc'")``; gatewayd's config loader
+    prefixes the section and the file name and prints one line per problem.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{key}: {reason}" for key, reason in problems))
