@@ -1,0 +1,198 @@
+"""HTTP/1.1 on a Unix socket (h11 does the protocol; this file only moves bytes).
+
+The caller is whoever the kernel says is on the other end (SO_PEERCRED), never what a header
+claims. A request in flight when the daemon is told to stop is finished before the socket closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import grp
+import json
+import os
+import pwd
+import socket
+import struct
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import h11
+import structlog
+
+from gatewayd.audit import Caller
+
+log = structlog.get_logger("gatewayd.api")
+
+_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    caller: Caller
+    gid: int
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class SocketInUse(Exception):
+    """Another live process answers on our socket path."""
+
+
+def peer(sock: socket.socket) -> tuple[Caller, int]:
+    _pid, uid, gid = _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size))
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        name = f"uid:{uid}"  # a container user without a passwd entry is still someone
+    return Caller(user=name, uid=uid), gid
+
+
+def claim_socket_path(path: Path) -> None:
+    """Remove a stale socket left by a dead daemon; refuse if a live one still answers there."""
+    if not path.exists() and not path.is_symlink():
+        return
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except (ConnectionRefusedError, FileNotFoundError):
+        log.info("api.stale_socket_removed", path=str(path))
+        path.unlink(missing_ok=True)
+        return
+    except OSError as err:
+        raise SocketInUse(f"{path} exists and cannot be probed ({err.strerror}); remove it if no daemon runs") from err
+    finally:
+        probe.close()
+    raise SocketInUse(f"{path} is held by a running gatewayd; stop it first or use another --socket")
+
+
+class ApiServer:
+    def __init__(self, path: Path, handler: Handler, *, mode: int = 0o660, group: str = "", max_body: int = 1 << 20):
+        self.path = path
+        self.handler = handler
+        self.mode = mode
+        self.group = group
+        self.max_body = max_body
+        self._server: asyncio.AbstractServer | None = None
+        self._idle: set[asyncio.Task] = set()
+        self._busy: set[asyncio.Task] = set()
+        self._stopping = False
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        claim_socket_path(self.path)
+        self._server = await asyncio.start_unix_server(self._connection, path=str(self.path))
+        os.chmod(self.path, self.mode)
+        if self.group:
+            os.chown(self.path, -1, grp.getgrnam(self.group).gr_gid)
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop accepting, drop idle connections, let requests in flight finish."""
+        self._stopping = True
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._idle):
+            task.cancel()
+        if self._busy:
+            await asyncio.wait(list(self._busy), timeout=grace)
+        self.path.unlink(missing_ok=True)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        caller, gid = peer(writer.get_extra_info("socket"))
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        try:
+            while not self._stopping:
+                self._idle.add(task)
+                try:
+                    request = await self._read_request(conn, reader, caller, gid)
+                finally:
+                    self._idle.discard(task)
+                if request is None:
+                    break
+                self._busy.add(task)
+                try:
+                    if isinstance(request, Response):  # refused while reading (413, 400)
+                        response = request
+                    else:
+                        response = await self.handler(request)
+                    await self._send(conn, writer, response)
+                finally:
+                    self._busy.discard(task)
+                if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                    break
+                conn.start_next_cycle()
+        except (asyncio.CancelledError, ConnectionError, h11.LocalProtocolError):
+            pass
+        finally:
+            writer.close()
+
+    async def _read_request(
+        self, conn: h11.Connection, reader: asyncio.StreamReader, caller: Caller, gid: int
+    ) -> Request | Response | None:
+        head: h11.Request | None = None
+        body = bytearray()
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as err:
+                return problem(400, f"malformed HTTP request: {err}")
+            if event is h11.NEED_DATA:
+                data = await reader.read(65536)
+                conn.receive_data(data)
+                continue
+            if isinstance(event, h11.ConnectionClosed):
+                return None
+            if isinstance(event, h11.Request):
+                head = event
+                headers = {k.decode().lower(): v.decode("latin-1") for k, v in event.headers}
+                length = headers.get("content-length")
+                if length is not None and length.isdigit() and int(length) > self.max_body:
+                    return _too_large(self.max_body)
+            elif isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > self.max_body:
+                    return _too_large(self.max_body)
+            elif isinstance(event, h11.EndOfMessage):
+                assert head is not None
+                headers = {k.decode().lower(): v.decode("latin-1") for k, v in head.headers}
+                return Request(head.method.decode(), head.target.decode("latin-1"), headers, bytes(body), caller, gid)
+
+    async def _send(self, conn: h11.Connection, writer: asyncio.StreamWriter, response: Response) -> None:
+        headers = [
+            ("content-type", response.content_type),
+            ("content-length", str(len(response.body))),
+            *response.headers,
+        ]
+        if self._stopping:
+            headers.append(("connection", "close"))
+        data = conn.send(h11.Response(status_code=response.status, headers=headers))
+        data += conn.send(h11.Data(data=response.body)) if response.body else b""
+        data += conn.send(h11.EndOfMessage())
+        writer.write(data)
+        await writer.drain()
+
+
+def problem(status: int, detail: str, title: str | None = None) -> Response:
+    """An RFC 9457 problem document, the only shape an error leaves the API in."""
+    body = {"type": "about:blank", "title": title or HTTPStatus(status).phrase, "status": status, "detail": detail}
+    return Response(status, json.dumps(body, ensure_ascii=False).encode(), "application/problem+json")
+
+
+def _too_large(limit: int) -> Response:
+    return problem(413, f"request body larger than {limit} bytes (api.max_body_bytes)")

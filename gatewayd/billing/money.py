@@ -1,0 +1,60 @@
+"""Money: Decimal amounts rounded by the currency's rule, and printed the same way everywhere."""
+
+from __future__ import annotations
+
+import decimal
+import enum
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+class Rounding(enum.Enum):
+    """How an amount is brought to the currency's smallest unit (names as written in the config)."""
+
+    HALF_UP = "half_up"  #: 0.005 -> 0.01; what a cashier does, the default
+    HALF_EVEN = "half_even"  #: banker's rounding
+    HALF_DOWN = "half_down"
+    UP = "up"  #: away from zero: never under-charge a fraction
+    DOWN = "down"  #: towards zero: never over-charge a fraction
+    CEILING = "ceiling"
+    FLOOR = "floor"
+
+    @property
+    def decimal_mode(self) -> str:
+        return _DECIMAL_MODES[self]
+
+
+_DECIMAL_MODES = {
+    Rounding.HALF_UP: decimal.ROUND_HALF_UP,
+    Rounding.HALF_EVEN: decimal.ROUND_HALF_EVEN,
+    Rounding.HALF_DOWN: decimal.ROUND_HALF_DOWN,
+    Rounding.UP: decimal.ROUND_UP,
+    Rounding.DOWN: decimal.ROUND_DOWN,
+    Rounding.CEILING: decimal.ROUND_CEILING,
+    Rounding.FLOOR: decimal.ROUND_FLOOR,
+}
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyRule:
+    """The currency and its rounding: every charge line's amount goes through ``round``."""
+
+    currency: str = "CNY"
+    quantum: Decimal = CENT  #: a power of ten: 0.01 (分) by default, 0.1 (角) at some counters
+    rounding: Rounding = Rounding.HALF_UP
+
+    def round(self, amount: Decimal) -> Decimal:
+        return amount.quantize(self.quantum, rounding=self.rounding.decimal_mode)
+
+
+def format_price(value: Decimal) -> str:
+    """A price as people read it: at least two decimals, more only when the price has them.
+
+    A night rate of 8.00 x 0.6 is printed 4.80, not 4.800; a per-6-second price of 0.733 stays.
+    """
+    if value.as_tuple().exponent >= -2:  # type: ignore[operator]
+        return f"{value.quantize(CENT):f}"
+    return f"{value.normalize():f}"

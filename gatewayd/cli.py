@@ -1,0 +1,76 @@
+"""``gatewayd``: run the daemon, apply migrations, check a configuration file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from gatewayd import config as config_mod
+from gatewayd import db, logs
+
+EXIT_OK, EXIT_BAD_CONFIG = 0, 2
+
+
+def _load(args: argparse.Namespace) -> config_mod.Config:
+    return config_mod.load(
+        Path(args.config),
+        state_dir=Path(args.state_dir) if getattr(args, "state_dir", None) else None,
+        socket=Path(args.socket) if getattr(args, "socket", None) else None,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from gatewayd.daemon import Daemon
+
+    config = _load(args)
+    logs.configure(config.logging["level"])
+    asyncio.run(Daemon(config, state_dir=args.state_dir and Path(args.state_dir),
+                       socket=args.socket and Path(args.socket)).run())
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    config = _load(args)
+    db.migrate(db.make_engine(config.database_url))
+    print(f"database at {config.database_url} is up to date")
+    return EXIT_OK
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = config_mod.load(Path(args.path))
+    print(f"{config.path}: OK")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gatewayd", description="Business-centre gateway daemon")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", default=str(config_mod.DEFAULT_PATH), help="configuration file (TOML)")
+        p.add_argument("--state-dir", help="override paths.state_dir (database, spool)")
+        p.add_argument("--socket", help="override api.socket")
+
+    run = commands.add_parser("run", help="run the daemon in the foreground")
+    with_config(run)
+    run.set_defaults(func=cmd_run)
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    with_config(migrate)
+    migrate.set_defaults(func=cmd_migrate)
+    check = commands.add_parser("check-config", help="validate a configuration file")
+    check.add_argument("path")
+    check.set_defaults(func=cmd_check_config)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except config_mod.ConfigError as err:
+        for line in err.lines:
+            print(line, file=sys.stderr)
+        return EXIT_BAD_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""The daemon's configuration: one TOML file, validated as a whole before anything starts.
+
+Every problem is reported at once, one line each, naming the file, the dotted key and the reason,
+so an operator fixes the file in one pass. The core sections are described by ``SECTIONS`` below;
+the sections owned by billing and the drivers are handed to their own parsers, which report
+problems the same way (``drivers.ConfigProblems``).
+"""
+
+from __future__ import annotations
+
+import grp
+import importlib
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from drivers import ConfigProblems
+
+DEFAULT_PATH = Path("/etc/gatewayd/gatewayd.toml")
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used; ``lines`` holds one message per problem."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a core section: its type, default, and an optional check returning a reason."""
+
+    type: type | tuple[type, ...]
+    default: Any = None
+    required: bool = False
+    check: Callable[[Any], str | None] | None = None
+
+
+def _timezone(value: str) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r} (use an IANA name such as 'Asia/Shanghai')"
+    return None
+
+
+def _country(value: str) -> str | None:
+    if len(value) != 2 or not value.isalpha() or not value.isupper():
+        return f"must be a two-letter ISO 3166 country code such as 'CN', got {value!r}"
+    return None
+
+
+def _currency(value: str) -> str | None:
+    if len(value) != 3 or not value.isalpha() or not value.isupper():
+        return f"must be a three-letter ISO 4217 currency code such as 'CNY', got {value!r}"
+    return None
+
+
+def _mode(value: str) -> str | None:
+    try:
+        mode = int(value, 8)
+    except ValueError:
+        return f"must be an octal file mode such as '0660', got {value!r}"
+    if not 0 <= mode <= 0o777:
+        return f"must be between '0000' and '0777', got {value!r}"
+    return None
+
+
+def _group(value: str) -> str | None:
+    try:
+        grp.getgrnam(value)
+    except KeyError:
+        return f"no such group {value!r} on this machine"
+    return None
+
+
+def _absolute(value: str) -> str | None:
+    if not Path(value).is_absolute():
+        return f"must be an absolute path, got {value!r}"
+    return None
+
+
+def _database_url(value: str) -> str | None:
+    if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+        return f"must be a sqlite:// or postgresql:// URL, got {value!r}"
+    return None
+
+
+def _positive(value: int) -> str | None:
+    return None if value > 0 else f"must be positive, got {value}"
+
+
+def _level(value: str) -> str | None:
+    levels = ("debug", "info", "warning", "error")
+    return None if value in levels else f"must be one of {', '.join(levels)}, got {value!r}"
+
+
+SECTIONS: dict[str, dict[str, Key]] = {
+    "site": {
+        "name": Key(str, required=True),
+        "country": Key(str, "CN", check=_country),
+        "timezone": Key(str, "Asia/Shanghai", check=_timezone),
+        "currency": Key(str, "CNY", check=_currency),
+        "dial_plan": Key(dict, {}),  # checked by gatewayd.billing
+    },
+    "paths": {
+        "state_dir": Key(str, "/var/lib/gatewayd", check=_absolute),
+        "spool_dir": Key(str, "", check=lambda v: v and _absolute(v)),
+    },
+    "database": {
+        "url": Key(str, "", check=lambda v: v and _database_url(v)),
+    },
+    "api": {
+        "socket": Key(str, "/run/gatewayd/api.sock", check=_absolute),
+        "mode": Key(str, "0660", check=_mode),
+        "group": Key(str, "", check=lambda v: v and _group(v)),
+        "max_body_bytes": Key(int, 1 << 20, check=_positive),
+    },
+    "logging": {
+        "level": Key(str, "info", check=_level),
+    },
+}
+
+# Sections parsed elsewhere: name -> "module:function"; the function takes the section's dict and
+# the config file's directory and raises drivers.ConfigProblems. Imported only when present, so a
+# site without printers needs no pycups.
+DELEGATED: dict[str, str] = {
+    "rates": "gatewayd.billing.config:parse_rates_section",
+    "cups": "drivers.cups.config:parse_cups_config",
+    "snmp": "drivers.snmp.config:parse_snmp_config",
+    "fax": "drivers.fax.config:parse_fax_config",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    site: dict[str, Any]
+    paths: dict[str, Any]
+    database: dict[str, Any]
+    api: dict[str, Any]
+    logging: dict[str, Any]
+    sections: dict[str, Any] = field(default_factory=dict)  # parsed delegated sections
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.paths["state_dir"])
+
+    @property
+    def spool_dir(self) -> Path:
+        return Path(self.paths["spool_dir"] or self.state_dir / "spool")
+
+    @property
+    def database_url(self) -> str:
+        return self.database["url"] or f"sqlite:///{self.state_dir / 'gatewayd.sqlite3'}"
+
+    @property
+    def socket_path(self) -> Path:
+        return Path(self.api["socket"])
+
+    @property
+    def timezone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.site["timezone"])
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", dict: "a table"}
+    return names.get(t, getattr(t, "__name__", str(t)))  # type: ignore[arg-type]
+
+
+def _check_section(name: str, raw: Any, spec: dict[str, Key], problems: list[str]) -> dict:
+    if not isinstance(raw, dict):
+        problems.append(f"{name}: must be a table, got {type(raw).__name__}")
+        return {key: rule.default for key, rule in spec.items()}
+    values: dict[str, Any] = {}
+    for key in raw:
+        if key not in spec:
+            problems.append(f"{name}.{key}: unknown key (known: {', '.join(spec)})")
+    for key, rule in spec.items():
+        if key not in raw:
+            if rule.required:
+                problems.append(f"{name}.{key}: missing required value")
+            values[key] = rule.default
+            continue
+        value = raw[key]
+        # bool is an int in Python; a port of `true` is still a mistake.
+        if not isinstance(value, rule.type) or (isinstance(value, bool) and rule.type is not bool):
+            problems.append(
+                f"{name}.{key}: must be {_type_name(rule.type)}, got {type(value).__name__} {value!r}"
+            )
+            values[key] = rule.default
+            continue
+        reason = rule.check(value) if rule.check else None
+        if reason:
+            problems.append(f"{name}.{key}: {reason}")
+        values[key] = value
+    return values
+
+
+def parse(raw: dict[str, Any], path: Path) -> Config:
+    """Validate a parsed TOML document; raise ConfigError listing every problem."""
+    problems: list[str] = []
+    for name in raw:
+        if name not in SECTIONS and name not in DELEGATED:
+            problems.append(f"{name}: unknown section (known: {', '.join([*SECTIONS, *DELEGATED])})")
+    core = {name: _check_section(name, raw.get(name, {}), spec, problems) for name, spec in SECTIONS.items()}
+    if "site" not in raw:
+        problems.append("site: missing required section (at least site.name)")
+    sections: dict[str, Any] = {}
+    for name, target in DELEGATED.items():
+        if name not in raw:
+            continue
+        module_name, func_name = target.split(":")
+        try:
+            parser = getattr(importlib.import_module(module_name), func_name)
+        except (ImportError, AttributeError):
+            problems.append(f"{name}: this build of gatewayd does not support the [{name}] section yet")
+            continue
+        try:
+            sections[name] = parser(raw[name], path.parent)
+        except ConfigProblems as err:
+            problems.extend(f"{name}.{key}: {reason}" for key, reason in err.problems)
+    if problems:
+        raise ConfigError([f"{path}: {line}" for line in problems])
+    return Config(path=path, raw=raw, sections=sections, **core)
+
+
+def load(path: Path, *, state_dir: Path | None = None, socket: Path | None = None) -> Config:
+    """Read and validate ``path``; ``state_dir``/``socket`` override the file (demo, tests)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError([f"{path}: cannot read: {err.strerror}"]) from err
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError([f"{path}: not valid TOML: {err}"]) from err
+    if state_dir is not None:
+        raw.setdefault("paths", {})["state_dir"] = str(state_dir.resolve())
+    if socket is not None:
+        raw.setdefault("api", {})["socket"] = str(socket.resolve())
+    return parse(raw, path)

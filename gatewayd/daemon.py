@@ -1,0 +1,98 @@
+"""``gatewayd run``: one asyncio loop holding the API server, the drivers and the ledger thread."""
+
+from __future__ import annotations
+
+import asyncio
+import grp
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from gatewayd import config as config_mod
+from gatewayd import db, events, systemd
+from gatewayd.api.routes import Api
+from gatewayd.api.server import ApiServer
+from gatewayd.audit import DAEMON
+from gatewayd.ledger import Ledger
+from gatewayd.supervisor import Supervisor
+
+log = structlog.get_logger("gatewayd")
+
+
+def build_drivers(config: config_mod.Config) -> list[Any]:
+    """The drivers the configuration asks for (none until their sections are configured)."""
+    return []
+
+
+class Daemon:
+    def __init__(self, config: config_mod.Config, *, state_dir: Path | None = None, socket: Path | None = None):
+        self.config = config
+        self._overrides = {"state_dir": state_dir, "socket": socket}
+        self._stop = asyncio.Event()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="ledger")
+
+    def _reload(self) -> None:
+        try:
+            fresh = config_mod.load(self.config.path, **self._overrides)
+        except config_mod.ConfigError as err:
+            log.error("config.reload_refused", problems=err.lines, keeping=str(self.config.path))
+            return
+        for fixed in ("database", "api", "paths"):
+            if getattr(fresh, fixed) != getattr(self.config, fixed):
+                log.warning("config.restart_needed", section=fixed)
+        self.config = fresh
+        log.info("config.reloaded", path=str(fresh.path))
+
+    async def _emit(self, event: Any) -> None:
+        """Drivers hand events here; they are stored (and matched) before the driver goes on."""
+        loop = asyncio.get_running_loop()
+        record = events.from_driver(event)
+        await loop.run_in_executor(self._writer, lambda: self.ledger.record_event(DAEMON, record, manual=False))
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            systemd.notify("WATCHDOG=1")
+            await asyncio.sleep(interval)
+
+    async def run(self) -> None:
+        config = self.config
+        loop = asyncio.get_running_loop()
+        engine = db.make_engine(config.database_url)
+        await loop.run_in_executor(self._writer, db.migrate, engine)
+        config.spool_dir.mkdir(parents=True, exist_ok=True)
+        self.ledger = Ledger(db.session_factory(engine), config.timezone)
+        supervisor = Supervisor(build_drivers(config), self._emit)
+        group = config.api["group"]
+        api = Api(
+            self.ledger,
+            self._writer,
+            staff_group_gid=grp.getgrnam(group).gr_gid if group else None,
+            device_status=supervisor.status,
+        )
+        server = ApiServer(
+            config.socket_path, api.handle, mode=int(config.api["mode"], 8), group=group,
+            max_body=config.api["max_body_bytes"],
+        )
+        await server.start()
+        supervisor.start()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self._reload)
+        interval = systemd.watchdog_interval()
+        watchdog = asyncio.create_task(self._watchdog(interval)) if interval else None
+        log.info("daemon.ready", socket=str(config.socket_path), database=engine.url.render_as_string(hide_password=True))
+        systemd.notify(f"READY=1\nSTATUS=serving on {config.socket_path}")
+        await self._stop.wait()
+
+        systemd.notify("STOPPING=1")
+        log.info("daemon.stopping")
+        if watchdog:
+            watchdog.cancel()
+        await server.stop()
+        await supervisor.stop()
+        self._writer.shutdown(wait=True)  # in-flight writes finish before the process exits
+        engine.dispose()
+        log.info("daemon.stopped")

@@ -1,0 +1,191 @@
+"""The device event ledger: every fax call, print job and meter reading, stored before it is matched.
+
+``record`` is idempotent on the event's natural key (a re-read or a restart never bills twice),
+and every event ends either on a ticket or as *unattributed* -- nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gatewayd import audit, tickets
+from gatewayd.audit import Caller
+from gatewayd.errors import Conflict, InvalidValue, NotFound
+from gatewayd.models import Attribution, DeviceEvent, Ticket
+
+
+@dataclasses.dataclass(frozen=True)
+class EventIn:
+    """A normalised device event, as a driver produced it or as staff typed it in."""
+
+    kind: str
+    device: str
+    natural_key: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    ticket: str | None = None  # a ticket number the source already knows (fax jobs carry theirs)
+
+
+def _plain(value: Any) -> Any:
+    """Driver dataclass fields -> JSON-able values (Decimal and datetimes as exact strings)."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def from_driver(event: Any) -> EventIn:
+    """Adapt a driver's frozen dataclass (see ``drivers`` for the contract)."""
+    payload = _plain(dataclasses.asdict(event))
+    return EventIn(
+        kind=type(event).kind,
+        device=event.device,
+        natural_key=event.natural_key,
+        occurred_at=event.occurred_at,
+        payload=payload,
+        ticket=payload.get("ticket_ref") or None,
+    )
+
+
+#: Kind-specific matching, tried when the event names no ticket: kind -> finder.
+Matcher = Callable[[Session, EventIn], Ticket | None]
+
+
+def view(event: DeviceEvent, ticket_number: str | None = None) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "device": event.device,
+        "natural_key": event.natural_key,
+        "occurred_at": event.occurred_at.isoformat(),
+        "payload": event.payload,
+        "manual": event.manual,
+        "ticket": ticket_number,
+        "attribution": event.attribution,
+        "recorded_by": event.recorded_by,
+        "recorded_at": event.recorded_at.isoformat(),
+    }
+
+
+def _existing(session: Session, kind: str, natural_key: str) -> DeviceEvent | None:
+    return session.scalars(
+        select(DeviceEvent).where(DeviceEvent.kind == kind, DeviceEvent.natural_key == natural_key)
+    ).first()
+
+
+def _match(session: Session, event: EventIn, matchers: dict[str, Matcher]) -> Ticket | None:
+    if event.ticket:
+        ticket = session.scalars(select(Ticket).where(Ticket.number == event.ticket)).first()
+        # A ticket that is settled or gone cannot take more charges: keep the event unattributed
+        # so staff see it, rather than guessing another ticket.
+        return ticket if ticket is not None and ticket.state in tickets.EDITABLE else None
+    matcher = matchers.get(event.kind)
+    return matcher(session, event) if matcher else None
+
+
+def record(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    event: EventIn,
+    *,
+    manual: bool,
+    matchers: dict[str, Matcher] | None = None,
+) -> tuple[DeviceEvent, bool]:
+    """Store ``event`` once; returns (stored row, whether it was new)."""
+    if event.occurred_at.tzinfo is None:
+        raise InvalidValue("occurred_at must carry a time zone (e.g. 2026-11-26T09:30:00+08:00)")
+    existing = _existing(session, event.kind, event.natural_key)
+    if existing is not None:
+        return existing, False
+    ticket = _match(session, event, matchers or {})
+    row = DeviceEvent(
+        kind=event.kind,
+        device=event.device,
+        natural_key=event.natural_key,
+        occurred_at=event.occurred_at,
+        payload=event.payload,
+        manual=manual,
+        ticket_id=ticket.id if ticket else None,
+        attribution=(Attribution.MATCHED if ticket else Attribution.UNATTRIBUTED).value,
+        recorded_by=caller.user,
+        recorded_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # Another writer (a second site on the same PostgreSQL) stored it first.
+        found = _existing(session, event.kind, event.natural_key)
+        assert found is not None
+        return found, False
+    audit.write(
+        session, caller, now, "event.record", "event", str(row.id), None,
+        {"kind": row.kind, "device": row.device, "natural_key": row.natural_key,
+         "ticket": ticket.number if ticket else None, "attribution": row.attribution},
+        manual=manual,
+    )
+    return row, True
+
+
+def find(session: Session, event_id: int) -> DeviceEvent:
+    row = session.get(DeviceEvent, event_id)
+    if row is None:
+        raise NotFound(f"no device event {event_id} (see `gatewayctl events list`)")
+    return row
+
+
+def attach(session: Session, caller: Caller, now: datetime, row: DeviceEvent, ticket: Ticket) -> None:
+    """Staff put an unattributed event on a ticket (audited)."""
+    if row.attribution == Attribution.MATCHED:
+        owner = session.get(Ticket, row.ticket_id)
+        raise Conflict(f"event {row.id} is already on ticket {owner.number if owner else row.ticket_id}")
+    if ticket.state not in tickets.EDITABLE:
+        raise Conflict(f"ticket {ticket.number} is {ticket.state}; attach the event to an open ticket")
+    before = {"attribution": row.attribution, "ticket": None}
+    row.ticket_id = ticket.id
+    row.attribution = Attribution.MATCHED.value
+    session.flush()
+    audit.write(session, caller, now, "event.attach", "event", str(row.id), before,
+                {"attribution": row.attribution, "ticket": ticket.number}, manual=True)
+
+
+def listing(
+    session: Session,
+    *,
+    unattributed: bool = False,
+    kind: str | None = None,
+    device: str | None = None,
+    ticket: Ticket | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    query = (
+        select(DeviceEvent, Ticket.number)
+        .outerjoin(Ticket, DeviceEvent.ticket_id == Ticket.id)
+        .order_by(DeviceEvent.occurred_at.desc(), DeviceEvent.id.desc())
+        .limit(limit)
+    )
+    if unattributed:
+        query = query.where(DeviceEvent.attribution == Attribution.UNATTRIBUTED.value)
+    if kind:
+        query = query.where(DeviceEvent.kind == kind)
+    if device:
+        query = query.where(DeviceEvent.device == device)
+    if ticket is not None:
+        query = query.where(DeviceEvent.ticket_id == ticket.id)
+    return [view(row, number) for row, number in session.execute(query)]

@@ -1,0 +1,161 @@
+"""The ledger's front door: one transaction per request, the clock, and the site's calendar.
+
+Blocking (SQLAlchemy sessions); the daemon calls it from its single writer thread, so SQLite never
+sees two writers. Concurrent writers on PostgreSQL (several sites) are kept apart by row locks and
+the tickets' version column: a lost race is a 409, never a lost update.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable, Iterator
+from zoneinfo import ZoneInfo
+
+from contextlib import contextmanager
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from gatewayd import audit, events, tenants, tickets
+from gatewayd.audit import Caller
+from gatewayd.errors import Conflict
+from gatewayd.models import Tenant, Ticket
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Ledger:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        timezone_: ZoneInfo,
+        clock: Callable[[], datetime] = utcnow,
+        matchers: dict[str, events.Matcher] | None = None,
+    ):
+        self.sessions = sessions
+        self.timezone = timezone_
+        self.clock = clock
+        self.matchers = matchers or {}
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except StaleDataError as err:
+            raise Conflict("the ticket was changed by another request at the same moment; reload and retry") from err
+
+    def _year(self, now: datetime) -> int:
+        """Numbers restart each calendar year of the site, not of UTC."""
+        return now.astimezone(self.timezone).year
+
+    # -- tenants -------------------------------------------------------------------------------
+
+    def save_tenant(self, caller: Caller, fields: dict[str, str]) -> dict[str, Any]:
+        with self._transaction() as s:
+            return tenants.view(tenants.upsert(s, caller, self.clock(), fields))
+
+    def import_tenants(self, caller: Caller, csv_text: str) -> dict[str, Any]:
+        with self._transaction() as s:
+            return tenants.import_csv(s, caller, self.clock(), csv_text)
+
+    def list_tenants(self) -> list[dict[str, Any]]:
+        with self._transaction() as s:
+            return [tenants.view(t) for t in s.scalars(select(Tenant).order_by(Tenant.company))]
+
+    # -- tickets -------------------------------------------------------------------------------
+
+    def open_ticket(self, caller: Caller, *, company: str | None = None, **fields: Any) -> dict[str, Any]:
+        now = self.clock()
+        for attempt in range(3):
+            try:
+                with self._transaction() as s:
+                    tenant = tenants.find(s, company) if company else None
+                    ticket = tickets.open_ticket(s, caller, now, self._year(now), tenant=tenant, **fields)
+                    return tickets.view(ticket)
+            except IntegrityError:
+                # Two sites took the first number of a year at once; the loser simply retries.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def get_ticket(self, number: str) -> dict[str, Any]:
+        with self._transaction() as s:
+            return tickets.view(tickets.find(s, number))
+
+    def list_tickets(
+        self,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        company: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        with self._transaction() as s:
+            query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+            if state:
+                query = query.where(Ticket.state == state)
+            if kind:
+                query = query.where(Ticket.kind == kind)
+            if company:
+                query = query.where(Ticket.tenant_id == tenants.find(s, company).id)
+            if since:
+                query = query.where(Ticket.created_at >= since)
+            if until:
+                query = query.where(Ticket.created_at < until)
+            return [tickets.view(t) for t in s.scalars(query)]
+
+    def transition(self, caller: Caller, number: str, action: str, **options: Any) -> dict[str, Any]:
+        now = self.clock()
+        with self._transaction() as s:
+            ticket = tickets.find(s, number, lock=True)
+            if action == "settle":
+                tickets.settle(s, caller, now, self._year(now), ticket, **options)
+            else:
+                tickets.transition(s, caller, now, ticket, action, **options)
+            return tickets.view(ticket)
+
+    def add_charge(self, caller: Caller, number: str, **line: Any) -> dict[str, Any]:
+        with self._transaction() as s:
+            ticket = tickets.find(s, number, lock=True)
+            tickets.add_charge(s, caller, self.clock(), ticket, **line)
+            return tickets.view(ticket)
+
+    def add_payment(self, caller: Caller, number: str, *, amount: Decimal, method: str) -> dict[str, Any]:
+        now = self.clock()
+        with self._transaction() as s:
+            ticket = tickets.find(s, number, lock=True)
+            tickets.add_payment(s, caller, now, self._year(now), ticket, amount=amount, method=method)
+            return tickets.view(ticket)
+
+    # -- device events -------------------------------------------------------------------------
+
+    def record_event(self, caller: Caller, event: events.EventIn, *, manual: bool) -> tuple[dict[str, Any], bool]:
+        with self._transaction() as s:
+            row, created = events.record(s, caller, self.clock(), event, manual=manual, matchers=self.matchers)
+            ticket = s.get(Ticket, row.ticket_id) if row.ticket_id else None
+            return events.view(row, ticket.number if ticket else None), created
+
+    def list_events(self, *, ticket: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        with self._transaction() as s:
+            owner = tickets.find(s, ticket) if ticket else None
+            return events.listing(s, ticket=owner, **filters)
+
+    def attach_event(self, caller: Caller, event_id: int, number: str) -> dict[str, Any]:
+        with self._transaction() as s:
+            row = events.find(s, event_id)
+            ticket = tickets.find(s, number, lock=True)
+            events.attach(s, caller, self.clock(), row, ticket)
+            return events.view(row, ticket.number)
+
+    # -- audit ---------------------------------------------------------------------------------
+
+    def audit_trail(self, entity: str | None = None, entity_id: str | None = None) -> list[dict[str, Any]]:
+        with self._transaction() as s:
+            return audit.trail(s, entity, entity_id)

@@ -1,0 +1,242 @@
+"""The ledger's tables (SQLAlchemy 2 typed ORM). The schema itself is owned by the migrations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in and out on every backend (SQLite would otherwise hand back naive times)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} refused: store aware UTC times only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact decimal money: NUMERIC on PostgreSQL, text on SQLite (whose NUMERIC is a float)."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(18, 4, asdecimal=True))
+        return dialect.type_descriptor(String(32))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"money must be Decimal, got {type(value).__name__}")
+        return value if dialect.name == "postgresql" else str(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money(), dict[str, Any]: JSON()}
+
+
+class TicketKind(enum.StrEnum):
+    FAX_OUT = "fax_out"
+    FAX_IN = "fax_in"  #: pickup of a received fax
+    PRINT = "print"  #: typing and printing
+    COPY = "copy"
+    ERRAND = "errand"  #: 代办
+    OTHER = "other"
+
+
+class TicketState(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    AWAITING_CUSTOMER = "awaiting_customer"  #: done; the customer checks and signs
+    COMPLETED = "completed"
+    SETTLED = "settled"  #: paid or charged to account; immutable from here on
+    CANCELLED = "cancelled"
+    FAILED = "failed"  #: a fax that could not be delivered after its retries
+
+
+class PaymentMethod(enum.StrEnum):
+    CASH = "cash"
+    ACCOUNT = "account"  #: charged to the tenant's monthly account
+
+
+class ReceiptKind(enum.StrEnum):
+    TEMPORARY = "temporary"  #: fees collected up front (errands)
+    FORMAL = "formal"  #: issued at settlement, lists the lines
+
+
+class Attribution(enum.StrEnum):
+    MATCHED = "matched"
+    UNATTRIBUTED = "unattributed"
+    INTERNAL = "internal"  #: staff marked it as the centre's own use
+
+
+def _enum(kind: type[enum.StrEnum]) -> Any:
+    # Stored as plain strings: readable in psql/sqlite3 and no ALTER TYPE when a member is added.
+    return String(24)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company: Mapped[str] = mapped_column(String(200), unique=True)
+    rooms: Mapped[str] = mapped_column(String(200), default="")  # comma-separated, e.g. "1203,1205"
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    fax_numbers: Mapped[str] = mapped_column(String(200), default="")  # routing of incoming faxes
+    created_at: Mapped[datetime]
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # T-2026-000123
+    kind: Mapped[str] = mapped_column(_enum(TicketKind))
+    state: Mapped[str] = mapped_column(_enum(TicketState), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))
+    room: Mapped[str] = mapped_column(String(50), default="")
+    guest_name: Mapped[str] = mapped_column(String(200), default="")
+    guest_phone: Mapped[str] = mapped_column(String(50), default="")
+    device: Mapped[str] = mapped_column(String(100), default="")  # copier/printer/modem it uses
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    quoted_total: Mapped[Decimal | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # why cancelled / failed
+    signed_by: Mapped[str] = mapped_column(String(200), default="")
+    opened_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    tenant: Mapped[Tenant | None] = relationship()
+    charges: Mapped[list[ChargeLine]] = relationship(order_by="ChargeLine.id")
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
+    receipts: Mapped[list[Receipt]] = relationship(order_by="Receipt.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ChargeLine(Base):
+    __tablename__ = "charge_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[Decimal]
+    unit: Mapped[str] = mapped_column(String(32))
+    unit_price: Mapped[Decimal]
+    amount: Mapped[Decimal]
+    rule: Mapped[str] = mapped_column(String(100), default="manual")
+    rate_version: Mapped[str] = mapped_column(String(64), default="")
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("device_events.id"))
+    manual: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    method: Mapped[str] = mapped_column(_enum(PaymentMethod))
+    amount: Mapped[Decimal]
+    received_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Receipt(Base):
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # R-2026-000001 / TR-2026-000001
+    kind: Mapped[str] = mapped_column(_enum(ReceiptKind))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    amount: Mapped[Decimal]
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime]
+    exchanged_for: Mapped[str] = mapped_column(String(32), default="")  # temporary -> formal number
+
+
+class Counter(Base):
+    """Gap-free yearly sequences (ticket and receipt numbers), bumped inside the caller's transaction."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class DeviceEvent(Base):
+    __tablename__ = "device_events"
+    __table_args__ = (
+        UniqueConstraint("kind", "natural_key", name="uq_device_events_natural_key"),
+        Index("ix_device_events_attribution", "attribution", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    device: Mapped[str] = mapped_column(String(100), index=True)
+    natural_key: Mapped[str] = mapped_column(String(300))
+    occurred_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+    manual: Mapped[bool] = mapped_column(default=False)  # injected by staff, not read off a device
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    attribution: Mapped[str] = mapped_column(_enum(Attribution))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Append-only: the migrations install triggers refusing UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_trail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # user name from the socket's peer credentials
+    uid: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    manual: Mapped[bool] = mapped_column(default=False)

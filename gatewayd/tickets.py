@@ -1,0 +1,385 @@
+"""The service form (商务中心综合服务单): its state machine and every change made to a ticket.
+
+The whole transition table is ``TRANSITIONS``; nothing else moves a ticket between states.
+Each function here runs inside the caller's transaction and writes its own audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gatewayd import audit, sequences
+from gatewayd.audit import Caller
+from gatewayd.errors import Conflict, InvalidValue, NotFound
+from gatewayd.models import (
+    ChargeLine,
+    Payment,
+    PaymentMethod,
+    Receipt,
+    ReceiptKind,
+    Tenant,
+    Ticket,
+    TicketKind,
+    TicketState,
+)
+
+S = TicketState
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[TicketState]
+    target: TicketState
+    kinds: frozenset[TicketKind] | None = None  # None: every kind
+
+
+#: action -> allowed source states and the target. The API exposes one endpoint per action.
+TRANSITIONS: dict[str, Transition] = {
+    "start": Transition(frozenset({S.OPEN}), S.IN_PROGRESS),
+    "finish": Transition(frozenset({S.IN_PROGRESS}), S.AWAITING_CUSTOMER),
+    "complete": Transition(frozenset({S.AWAITING_CUSTOMER}), S.COMPLETED),
+    "settle": Transition(frozenset({S.COMPLETED, S.FAILED}), S.SETTLED),
+    "cancel": Transition(frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_CUSTOMER, S.COMPLETED}), S.CANCELLED),
+    "fail": Transition(frozenset({S.OPEN, S.IN_PROGRESS}), S.FAILED, frozenset({TicketKind.FAX_OUT})),
+}
+
+#: States in which charge lines and payments may still change.
+EDITABLE = frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_CUSTOMER, S.COMPLETED, S.FAILED})
+#: States in which a ticket can still collect device events.
+ACTIVE = frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_CUSTOMER})
+
+CENT = Decimal("0.01")
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def snapshot(ticket: Ticket) -> dict[str, Any]:
+    """The ticket's own fields, as recorded before/after a change in the audit trail."""
+    return {
+        "state": ticket.state,
+        "version": ticket.version,
+        "tenant": ticket.tenant.company if ticket.tenant else None,
+        "room": ticket.room,
+        "guest_name": ticket.guest_name,
+        "device": ticket.device,
+        "quoted_total": None if ticket.quoted_total is None else str(ticket.quoted_total),
+        "reason": ticket.reason,
+        "signed_by": ticket.signed_by,
+    }
+
+
+def total(ticket: Ticket) -> Decimal:
+    return sum((line.amount for line in ticket.charges), Decimal("0"))
+
+
+def paid(ticket: Ticket) -> Decimal:
+    return sum((p.amount for p in ticket.payments), Decimal("0"))
+
+
+def view(ticket: Ticket) -> dict[str, Any]:
+    """The ticket as the API shows it."""
+    return {
+        "id": ticket.number,
+        "kind": ticket.kind,
+        "state": ticket.state,
+        "version": ticket.version,
+        "tenant": ticket.tenant.company if ticket.tenant else None,
+        "room": ticket.room,
+        "guest_name": ticket.guest_name,
+        "guest_phone": ticket.guest_phone,
+        "device": ticket.device,
+        "params": ticket.params,
+        "quoted_total": None if ticket.quoted_total is None else _money(ticket.quoted_total),
+        "note": ticket.note,
+        "reason": ticket.reason,
+        "signed_by": ticket.signed_by,
+        "opened_by": ticket.opened_by,
+        "created_at": ticket.created_at.isoformat(),
+        "updated_at": ticket.updated_at.isoformat(),
+        "completed_at": ticket.completed_at.isoformat() if ticket.completed_at else None,
+        "settled_at": ticket.settled_at.isoformat() if ticket.settled_at else None,
+        "charges": [
+            {
+                "id": c.id,
+                "description": c.description,
+                "quantity": str(c.quantity),
+                "unit": c.unit,
+                "unit_price": str(c.unit_price),
+                "amount": _money(c.amount),
+                "rule": c.rule,
+                "rate_version": c.rate_version,
+                "inputs": c.inputs,
+                "event_id": c.event_id,
+                "manual": c.manual,
+            }
+            for c in ticket.charges
+        ],
+        "total": _money(total(ticket)),
+        "payments": [
+            {"method": p.method, "amount": _money(p.amount), "received_by": p.received_by, "at": p.created_at.isoformat()}
+            for p in ticket.payments
+        ],
+        "paid": _money(paid(ticket)),
+        "balance": _money(total(ticket) - paid(ticket)),
+        "receipts": [receipt_view(r) for r in ticket.receipts],
+    }
+
+
+def receipt_view(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "number": receipt.number,
+        "kind": receipt.kind,
+        "amount": _money(receipt.amount),
+        "issued_by": receipt.issued_by,
+        "issued_at": receipt.issued_at.isoformat(),
+        "exchanged_for": receipt.exchanged_for,
+    }
+
+
+def find(session: Session, number: str, *, lock: bool = False) -> Ticket:
+    query = select(Ticket).where(Ticket.number == number)
+    if lock:
+        query = query.with_for_update()
+    ticket = session.scalars(query).first()
+    if ticket is None:
+        raise NotFound(f"no ticket {number!r} (ticket ids look like T-2026-000123; see `gatewayctl ticket list`)")
+    return ticket
+
+
+def _check_version(ticket: Ticket, version: int | None) -> None:
+    if version is not None and version != ticket.version:
+        raise Conflict(
+            f"ticket {ticket.number} changed since you read it (you had version {version}, it is now "
+            f"version {ticket.version}, state {ticket.state}); reload it and try again"
+        )
+
+
+def _check_editable(ticket: Ticket) -> None:
+    if ticket.state not in EDITABLE:
+        raise Conflict(
+            f"ticket {ticket.number} is {ticket.state} and can no longer be changed; "
+            "record a correction on a new ticket"
+        )
+
+
+def open_ticket(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    year: int,
+    *,
+    kind: str,
+    tenant: Tenant | None,
+    room: str = "",
+    guest_name: str = "",
+    guest_phone: str = "",
+    device: str = "",
+    params: dict[str, Any] | None = None,
+    quoted_total: Decimal | None = None,
+    note: str = "",
+) -> Ticket:
+    if tenant is None and not guest_name:
+        raise InvalidValue("a ticket needs a customer: a tenant company (with room) or a walk-in guest's name")
+    if tenant is not None and room and tenant.rooms and room not in tenant.rooms.split(","):
+        raise InvalidValue(f"room {room!r} is not one of {tenant.company}'s rooms ({tenant.rooms})")
+    ticket = Ticket(
+        number=sequences.next_number(session, "ticket", year),
+        kind=TicketKind(kind).value,
+        state=S.OPEN.value,
+        tenant=tenant,
+        room=room,
+        guest_name=guest_name,
+        guest_phone=guest_phone,
+        device=device,
+        params=params or {},
+        quoted_total=quoted_total,
+        note=note,
+        opened_by=caller.user,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    audit.write(session, caller, now, "ticket.open", "ticket", ticket.number, None, {"kind": kind, **snapshot(ticket)})
+    return ticket
+
+
+def transition(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    ticket: Ticket,
+    action: str,
+    *,
+    version: int | None = None,
+    reason: str = "",
+    signed_by: str = "",
+) -> None:
+    """Move ``ticket`` by ``action`` (not ``settle``: see :func:`settle`)."""
+    rule = TRANSITIONS[action]
+    _check_version(ticket, version)
+    if ticket.state not in rule.sources:
+        allowed = ", ".join(sorted(rule.sources))
+        raise Conflict(f"cannot {action} ticket {ticket.number}: it is {ticket.state} (only from {allowed})")
+    if rule.kinds is not None and TicketKind(ticket.kind) not in rule.kinds:
+        raise Conflict(f"cannot {action} a {ticket.kind} ticket (only {', '.join(sorted(rule.kinds))})")
+    if action in ("cancel", "fail") and not reason.strip():
+        raise InvalidValue(f"{action} needs a reason (e.g. \"customer left\", \"line busy after 3 tries\")")
+    before = snapshot(ticket)
+    ticket.state = rule.target.value
+    ticket.updated_at = now
+    if reason:
+        ticket.reason = reason
+    if signed_by:
+        ticket.signed_by = signed_by
+    if rule.target is S.COMPLETED:
+        ticket.completed_at = now
+    session.flush()
+    audit.write(session, caller, now, f"ticket.{action}", "ticket", ticket.number, before, snapshot(ticket))
+
+
+def add_charge(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    ticket: Ticket,
+    *,
+    description: str,
+    quantity: Decimal,
+    unit: str,
+    unit_price: Decimal,
+    amount: Decimal,
+    rule: str = "manual",
+    rate_version: str = "",
+    inputs: dict[str, Any] | None = None,
+    event_id: int | None = None,
+    manual: bool = True,
+) -> ChargeLine:
+    _check_editable(ticket)
+    line = ChargeLine(
+        ticket_id=ticket.id,
+        description=description,
+        quantity=quantity,
+        unit=unit,
+        unit_price=unit_price,
+        amount=amount,
+        rule=rule,
+        rate_version=rate_version,
+        inputs=inputs or {},
+        event_id=event_id,
+        manual=manual,
+        created_by=caller.user,
+        created_at=now,
+    )
+    ticket.charges.append(line)
+    ticket.updated_at = now
+    session.flush()
+    audit.write(
+        session, caller, now, "charge.add", "ticket", ticket.number, None,
+        {"charge_id": line.id, "description": description, "amount": str(amount), "rule": rule}, manual=manual,
+    )
+    return line
+
+
+def add_payment(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    year: int,
+    ticket: Ticket,
+    *,
+    amount: Decimal,
+    method: str,
+) -> Receipt | None:
+    """Fees collected before settlement (an errand's costs, a deposit) get a temporary receipt."""
+    _check_editable(ticket)
+    if ticket.state == S.FAILED:
+        raise Conflict(f"ticket {ticket.number} failed; settle it instead of taking a payment")
+    if amount <= 0:
+        raise InvalidValue(f"amount must be positive, got {amount}")
+    _check_method(ticket, method)
+    ticket.payments.append(Payment(method=method, amount=amount, received_by=caller.user, created_at=now))
+    receipt = None
+    if method == PaymentMethod.CASH:
+        receipt = Receipt(
+            number=sequences.next_number(session, "temporary_receipt", year),
+            kind=ReceiptKind.TEMPORARY.value,
+            amount=amount,
+            issued_by=caller.user,
+            issued_at=now,
+        )
+        ticket.receipts.append(receipt)
+    ticket.updated_at = now
+    session.flush()
+    audit.write(
+        session, caller, now, "payment.add", "ticket", ticket.number, None,
+        {"method": method, "amount": str(amount), "receipt": receipt.number if receipt else None},
+    )
+    return receipt
+
+
+def _check_method(ticket: Ticket, method: str) -> None:
+    if method not in set(PaymentMethod):
+        raise InvalidValue(f"method must be one of {', '.join(PaymentMethod)}, got {method!r}")
+    if method == PaymentMethod.ACCOUNT and ticket.tenant is None:
+        raise InvalidValue(
+            f"ticket {ticket.number} is for a walk-in guest; only a tenant's ticket can be charged to account"
+        )
+
+
+def settle(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    year: int,
+    ticket: Ticket,
+    *,
+    method: str,
+    version: int | None = None,
+) -> Receipt:
+    """Collect the balance and issue the formal receipt; temporary receipts are exchanged for it."""
+    rule = TRANSITIONS["settle"]
+    _check_version(ticket, version)
+    if ticket.state not in rule.sources:
+        raise Conflict(
+            f"cannot settle ticket {ticket.number}: it is {ticket.state} "
+            f"(only from {', '.join(sorted(rule.sources))})"
+        )
+    _check_method(ticket, method)
+    balance = total(ticket) - paid(ticket)
+    if balance < 0:
+        raise Conflict(
+            f"ticket {ticket.number} has {_money(paid(ticket))} paid against charges of "
+            f"{_money(total(ticket))}; add the missing charge line or refund before settling"
+        )
+    before = snapshot(ticket)
+    if balance > 0:
+        ticket.payments.append(Payment(method=method, amount=balance, received_by=caller.user, created_at=now))
+    receipt = Receipt(
+        number=sequences.next_number(session, "receipt", year),
+        kind=ReceiptKind.FORMAL.value,
+        amount=total(ticket),
+        issued_by=caller.user,
+        issued_at=now,
+    )
+    for temporary in ticket.receipts:
+        if temporary.kind == ReceiptKind.TEMPORARY and not temporary.exchanged_for:
+            temporary.exchanged_for = receipt.number
+    ticket.receipts.append(receipt)
+    ticket.state = S.SETTLED.value
+    ticket.settled_at = now
+    ticket.updated_at = now
+    session.flush()
+    audit.write(
+        session, caller, now, "ticket.settle", "ticket", ticket.number, before,
+        {**snapshot(ticket), "receipt": receipt.number, "method": method, "collected": str(balance)},
+    )
+    return receipt
