@@ -30,7 +30,7 @@ DEFAULT_SERVER = "/run/cups/cups.sock"
 LEASE_RANGE = (60, 86400)
 
 _QUEUE_NAME = re.compile(r"[^\s/#]+")  # CUPS refuses spaces, '/' and '#' in printer names
-_HOST_PORT = re.compile(r"(?P<host>[^:\s]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>.*))?")
+_HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^:\s\[\]]+)(?::(?P<port>.*))?")
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ the driver must know the sides a job really put on paper. CUPS' own counters are
 number; measured on CUPS 2.4.2 / cups-filters 1.28 (the lab, ``tests/cups``):
 
 * raw queues report ``job-impressions-completed = 0`` whatever was printed;
-* a queue with cups-filters' PDF PPD pads a blank side per duplex copy (1 page, 2 copies,
-  duplex: 4 impressions), because pdftopdf makes every copy start on a new sheet;
+* a queue with cups-filters' PDF PPD pads a blank side per duplex copy when there are several
+  copies (1 page, 2 copies, duplex: 4 impressions; 3 pages, 2 copies: 8), because pdftopdf
+  makes every copy start on a new sheet;
 * ``job-media-sheets-completed`` is computed as impressions/2, rounded down: a 3-page duplex job
   reports 1 sheet where 2 went through the printer, a 1-page duplex job reports 0;
 * the ``job-completed`` notification's ``job-impressions-completed`` is really the sheet count.
