@@ -77,9 +77,11 @@ class SnmpLab:
 
     def __init__(self, recordings: Path | Iterable[Path], *, workdir: Path | None = None,
                  port: int | None = None, v3_users: Iterable[V3User] = V3_USERS,
-                 communities: Mapping[str, str] | None = None):
-        """``communities`` maps extra community names to a recording stem (served as symlinks):
-        the benchmark serves 1,000 "devices" from a few files this way."""
+                 communities: Mapping[str, str] | None = None,
+                 clones: Mapping[str, str] | None = None):
+        """``communities`` maps extra community names to a recording stem, served as symlinks
+        (the benchmark serves 1,000 "devices" from a few files this way; they share counters).
+        ``clones`` maps extra names to a recording stem copied as an independent device."""
         files = sorted(recordings.glob(f"*{EXT}")) if isinstance(recordings, Path) \
             else list(recordings)
         if not files:
@@ -92,7 +94,7 @@ class SnmpLab:
         self.port = port or free_udp_port()
         self.v3_users = tuple(v3_users)
         self._process: subprocess.Popen[bytes] | None = None
-        self._prepare(files, communities or {})
+        self._prepare(files, communities or {}, clones or {})
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -152,11 +154,14 @@ class SnmpLab:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _prepare(self, files: list[Path], communities: Mapping[str, str]) -> None:
+    def _prepare(self, files: list[Path], communities: Mapping[str, str],
+                 clones: Mapping[str, str]) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         for source in files:
             shutil.copyfile(source, self.data_dir / source.name)
+        for name, stem in clones.items():
+            shutil.copyfile(self.data_dir / f"{stem}{EXT}", self.data_dir / f"{name}{EXT}")
         for name, stem in communities.items():
             link = self.data_dir / f"{name}{EXT}"
             if not link.exists():
