@@ -45,6 +45,11 @@ class Reader:
     def has(self, key: str) -> bool:
         return key in self.data
 
+    def raw(self, key: str) -> Any:
+        """The value as TOML gave it (None if absent), for a caller that checks it itself."""
+        self._seen.add(key)
+        return self.data.get(key)
+
     def _get(self, key: str, default: Any, expected: str) -> Any:
         self._seen.add(key)
         if key in self.data:

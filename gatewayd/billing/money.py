@@ -55,6 +55,6 @@ def format_price(value: Decimal) -> str:
 
     A night rate of 8.00 x 0.6 is printed 4.80, not 4.800; a per-6-second price of 0.733 stays.
     """
-    if value.as_tuple().exponent >= -2:  # type: ignore[operator]
+    if value.normalize().as_tuple().exponent >= -2:  # type: ignore[operator]
         return f"{value.quantize(CENT):f}"
     return f"{value.normalize():f}"
