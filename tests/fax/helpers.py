@@ -69,3 +69,152 @@ class ScriptedModem:
                 os.close(fd)
             except OSError:
                 pass
+
+
+# ---------------------------------------------------------------- two engines back to back
+
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass, field, replace  # noqa: E402
+
+from drivers.fax import class1, frames  # noqa: E402
+from drivers.fax.pages import PageQuality  # noqa: E402
+from drivers.fax.t30 import T30Engine  # noqa: E402
+
+V21_PREAMBLE = 1.0  # s of flags before the first frame (T.30 5.3.1)
+TRAINING = 1.4  # s, V.17 long training, near enough for all modulations
+
+
+@dataclass
+class Transmission:
+    """One carrier on the simulated line."""
+
+    side: int
+    start: float
+    end: float
+    frames: tuple[bytes, ...] = ()  # V.21 HDLC frames, FCS included (as +FRH delivers them)
+    image: bytes | None = None
+    speed: frames.Speed | None = None
+    bad_fcs: int = 0
+    label: str = ""
+
+
+#: A manipulator sees each transmission (and how many came before on that side) and returns it,
+#: a changed copy, or None to lose it -- pymodbus' NullModem.set_manipulator, for fax.
+Manipulator = Callable[[Transmission, int], "Transmission | None"]
+
+
+def fake_checker(data: bytes, session: frames.Session) -> PageQuality:
+    """Pages in these tests are text; a line saying BAD is a line that did not decode."""
+    lines = data.split(b"\n")
+    bad = sum(1 for line in lines if b"BAD" in line)
+    return PageQuality(len(lines) - bad, bad, bad)
+
+
+@dataclass
+class BackToBack:
+    """Two engines joined by a simulated line in virtual time. ``busy``/``no_answer`` make the
+    sender's Dial fail like the network would."""
+
+    a: T30Engine
+    b: T30Engine
+    manipulator: Manipulator | None = None
+    busy: bool = False
+    no_answer: bool = False
+    now: float = 0.0
+    line: list[Transmission] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    hung_up: set[int] = field(default_factory=set)
+
+    def run(self, limit: float = 600.0) -> None:
+        engines = (self.a, self.b)
+        pending: list[tuple[class1.Command | None, float]] = []
+        for i, eng in enumerate(engines):
+            cmd = eng.start(0.0)
+            pending.append((cmd, 0.0))
+            self._post(i, cmd, 0.0)
+        while any(cmd is not None for cmd, _ in pending):
+            options = [(self._completion(i, cmd, at), i) for i, (cmd, at) in enumerate(pending)
+                       if cmd is not None]
+            (when, event), i = min(options, key=lambda o: o[0][0])
+            assert when <= limit, f"simulation ran past {limit}s: {self.log[-10:]}"
+            self.now = when
+            self.log.append(f"{when:7.2f} {'AB'[i]} {type(pending[i][0]).__name__} -> {event!r:.80}")
+            cmd = engines[i].handle(event, when)
+            pending[i] = (cmd, when)
+            if cmd is not None:
+                self._post(i, cmd, when)
+
+    # each side's transmissions go on the line when the command is posted
+    def _post(self, side: int, cmd: class1.Command, at: float) -> None:
+        x_bit = side == 0
+        match cmd:
+            case class1.SendFrames() | class1.Answer() as c:
+                fs = c.frames
+                # after ATA the modem sends ~3 s of CED first (T.30 4.2.2.1)
+                start = at + (3.0 if isinstance(c, class1.Answer) else c.silence_ms / 1000)
+                raw = tuple(frames.encode(f, x_bit) for f in fs)
+                raw = tuple(r + frames.fcs(r) for r in raw)
+                dur = V21_PREAMBLE + sum(len(r) for r in raw) * 8 / 300
+                self._add(Transmission(side, start, start + dur, frames=raw,
+                                       label="+".join(f.fcf.name for f in fs)))
+            case class1.SendImage(speed=speed, data=data, silence_ms=ms):
+                start = at + ms / 1000
+                dur = TRAINING + len(data) * 8 / speed.bit_rate
+                self._add(Transmission(side, start, start + dur, image=data, speed=speed,
+                                       label=f"image {len(data)}B @{speed.bit_rate}"))
+            case class1.HangUp():
+                self.hung_up.add(side)
+
+    def _add(self, t: Transmission) -> None:
+        if self.manipulator is not None:
+            count = sum(1 for x in self.line if x.side == t.side)
+            changed = self.manipulator(t, count)
+            self.line.append(replace(t, frames=(), image=None, label="(lost) " + t.label)
+                             if changed is None else changed)
+            return
+        self.line.append(t)
+
+    def _incoming(self, side: int, after: float) -> Transmission | None:
+        for t in self.line:
+            if t.side != side and t.end > after and not t.label.startswith("(lost)"):
+                return t
+        return None
+
+    def _completion(self, side: int, cmd: class1.Command, at: float):
+        other = 1 - side
+        match cmd:
+            case class1.Dial(timeout=timeout):
+                if self.busy:
+                    return at + 5, class1.CallFailed("BUSY")
+                if self.no_answer:
+                    return at + timeout, class1.CallFailed("NO ANSWER")
+                return self._receive_frames(side, at, timeout)
+            case class1.Answer() | class1.SendFrames() | class1.SendImage():
+                mine = [t for t in self.line if t.side == side]
+                return mine[-1].end, class1.Done()
+            case class1.ReceiveFrames(timeout=timeout):
+                return self._receive_frames(side, at, timeout)
+            case class1.ReceiveImage(speed=speed, timeout=timeout):
+                t = self._incoming(side, at)
+                if other in self.hung_up and (t is None or t.start > at + timeout):
+                    return at + 0.1, class1.CarrierLost("NO CARRIER")
+                if t is None or t.start > at + timeout:
+                    return at + timeout, class1.TimedOut()
+                if t.image is None:
+                    return max(at, t.start) + 0.3, class1.WrongCarrier()
+                if t.speed is not speed:
+                    return at + timeout, class1.TimedOut()
+                return t.end, class1.ImageReceived(t.image)
+            case class1.HangUp():
+                return at + 0.1, class1.Done()
+        raise AssertionError(cmd)
+
+    def _receive_frames(self, side: int, at: float, timeout: float):
+        # A V.21 receiver does not see a high-speed carrier: skip images, take the next frames.
+        t = next((t for t in self.line if t.side != side and t.end > at and t.image is None
+                  and not t.label.startswith("(lost)")), None)
+        if (1 - side) in self.hung_up and (t is None or t.start > at + timeout):
+            return at + 0.1, class1.CarrierLost("NO CARRIER")
+        if t is None or t.start > at + timeout:
+            return at + timeout, class1.TimedOut()
+        return t.end, class1.FramesReceived(t.frames, t.bad_fcs)

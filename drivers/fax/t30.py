@@ -1,0 +1,716 @@
+"""The T.30 engine for Class 1 modems, sans-IO: both roles, one transition table.
+
+Input: the modem's answer to the previous command (``class1`` events) and ``now`` from a
+monotonic clock. Output: the next Class 1 command. The engine never sleeps and never reads a
+port; ``modem.py`` is the thin loop that does. Its record of the call (``outcome``) feeds the
+``FaxCall`` event.
+
+Call phases (T.30 clause 2): A call set-up, B pre-message procedure (DIS/DCS, training),
+C message (page image), D post-message (MPS/EOP and MCF/RTN), E release (DCN).
+
+ECM (T.30 Annex A) is not implemented yet: DIS/DCS never offer it, so the far end falls back
+to non-ECM pages and RTN (not PPR) reports a bad page.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from . import frames
+from .class1 import (Answer, CallFailed, CarrierLost, Command, Dial, Done, FramesReceived, HangUp,
+                     ImageReceived, ModemEvent, ModemFailed, ReceiveFrames, ReceiveImage,
+                     SendFrames, SendImage, TimedOut, WrongCarrier)
+from .frames import FCF, Capabilities, Coding, Frame, FrameError, Resolution, Session, Speed, Width
+from .pages import OutgoingPage, PageChecker, PageQuality, ReceivedPage
+from .record import HangupCause, HangupCode, PageAttempt, PageResult, PageStatus
+
+ALL_FAMILIES = frozenset({"V.17", "V.29", "V.27ter"})
+
+
+class LocalProtocolError(Exception):
+    """We (or our caller) drove the engine wrongly: an event in a state that cannot take it."""
+
+
+class RemoteProtocolError(Exception):
+    """The far end broke T.30. The engine reports it in the outcome rather than raising it."""
+
+
+class Role(enum.Enum):
+    SENDER = "sender"  #: calls and transmits pages
+    RECEIVER = "receiver"  #: answers and receives pages
+
+
+class Phase(enum.Enum):
+    A = "call set-up"
+    B = "pre-message procedure"
+    C = "message transmission"
+    D = "post-message procedure"
+    E = "call release"
+
+
+class State(enum.Enum):
+    """Where the engine is: each state awaits the result of one command. Value: (phase, what)."""
+
+    DIALLING = (Phase.A, "ATD sent, waiting for CONNECT and the DIS burst")
+    S_WAIT_DIS = (Phase.B, "listening for DIS (it may follow NSF/CSI or be repeated)")
+    S_SEND_DCS = (Phase.B, "TSI+DCS going out")
+    S_SEND_TCF = (Phase.B, "1.5 s of zeros at the chosen speed: the training check")
+    S_WAIT_CFR = (Phase.B, "listening for CFR or FTT")
+    S_SEND_PAGE = (Phase.C, "page image going out")
+    S_SEND_PPM = (Phase.D, "MPS/EOP going out")
+    S_WAIT_MCF = (Phase.D, "listening for MCF, RTP, RTN, PIP or PIN")
+    R_ANSWER = (Phase.B, "ATA sent; CSI+DIS going out")
+    R_SEND_DIS = (Phase.B, "CSI+DIS repeated")
+    R_WAIT_DCS = (Phase.B, "listening for TSI+DCS")
+    R_WAIT_TCF = (Phase.B, "receiving the training check")
+    R_SEND_CFR = (Phase.B, "CFR going out")
+    R_SEND_FTT = (Phase.B, "FTT going out")
+    R_WAIT_PAGE = (Phase.C, "receiving a page image")
+    R_WAIT_PPM = (Phase.D, "listening for MPS/EOP/EOM after a page")
+    R_WAIT_COMMAND = (Phase.D, "+FCERROR: the sender repeats a command; listening for it")
+    R_SEND_RESPONSE = (Phase.D, "MCF or RTN going out")
+    R_WAIT_DCN = (Phase.E, "EOP confirmed; the sender should now say DCN")
+    SEND_DCN = (Phase.E, "DCN going out")
+    HANGING_UP = (Phase.E, "ATH0 sent")
+    DONE = (Phase.E, "the outcome is final")
+
+    @property
+    def phase(self) -> Phase:
+        return self.value[0]
+
+
+class Signal(enum.Enum):
+    """What an event means, for the transition table: a T.30 frame or a modem result."""
+
+    DIS = "DIS"
+    DCS = "DCS"
+    CFR = "CFR"
+    FTT = "FTT"
+    MCF = "MCF"
+    RTP = "RTP"
+    RTN = "RTN"
+    PIP = "PIP"
+    PIN = "PIN"
+    MPS = "MPS"
+    EOP = "EOP"
+    EOM = "EOM"
+    DCN = "DCN"
+    CRP = "CRP"
+    OTHER_FRAMES = "frames we do not act on"
+    BAD_FRAMES = "frames with bad FCS or unparseable"
+    SENT = "sent"
+    IMAGE = "image data"
+    TIMEOUT = "timeout"
+    WRONG_CARRIER = "+FCERROR"
+    CARRIER_LOST = "carrier lost"
+    CALL_FAILED = "call failed"
+    MODEM_FAILED = "modem failed"
+
+
+_FRAME_SIGNALS = {
+    FCF.DIS: Signal.DIS, FCF.DCS: Signal.DCS, FCF.CFR: Signal.CFR, FCF.FTT: Signal.FTT,
+    FCF.MCF: Signal.MCF, FCF.RTP: Signal.RTP, FCF.RTN: Signal.RTN, FCF.PIP: Signal.PIP,
+    FCF.PIN: Signal.PIN, FCF.MPS: Signal.MPS, FCF.EOP: Signal.EOP, FCF.EOM: Signal.EOM,
+    FCF.PRI_MPS: Signal.MPS, FCF.PRI_EOP: Signal.EOP, FCF.PRI_EOM: Signal.EOM,
+    FCF.DCN: Signal.DCN, FCF.CRP: Signal.CRP,
+}
+_PPM_FCF = {Signal.MPS: FCF.MPS, Signal.EOP: FCF.EOP, Signal.EOM: FCF.EOM}
+_ANSWER_STATUS = {Signal.MCF: PageStatus.CONFIRMED, Signal.RTP: PageStatus.RETRAIN_POSITIVE,
+                  Signal.PIP: PageStatus.INTERRUPT_POSITIVE, Signal.RTN: PageStatus.RETRAIN_NEGATIVE,
+                  Signal.PIN: PageStatus.INTERRUPT_NEGATIVE}
+
+
+@dataclass(frozen=True)
+class Timers:
+    """T.30 clause 5.4.3 timer values in seconds."""
+
+    t1: float = 35.0  #: to identify the far end as a fax machine (phase B entry)
+    t2: float = 6.0  #: to receive a command (receiver) / a page's carrier
+    t3: float = 10.0  #: procedure interrupt (operator) -- unused: we never request PRI
+    t4: float = 3.0  #: to receive a response after a command (3 s +-15% for automatic units)
+    t5: float = 60.0  #: ECM receiver-not-ready -- for ECM, not implemented yet
+
+    def scaled(self, factor: float) -> Timers:
+        """For a far end that runs faster than real time (the lab's paced spandsp peer)."""
+        return Timers(*(getattr(self, t) * factor for t in ("t1", "t2", "t3", "t4", "t5")))
+
+
+#: T.30 5.3.2 / 5.4.3: an unanswered command is repeated; the third failure ends the call.
+MAX_TRIES = 3
+#: T.30 5.3.6.1.7: the training check is 1.5 s of zeros.
+TCF_SECONDS = 1.5
+#: Training is good if the zeros ran this long unbroken (T.30 leaves it to us; spandsp uses 1 s).
+TCF_MIN_ZERO_SECONDS = 1.0
+
+
+class RtnMethod(enum.Enum):
+    """What the sender does when a page is answered RTN (an ErrorPage), as HylaFAX's
+    ``RTNHandlingMethod``."""
+
+    RETRANSMIT = "retransmit"  #: retrain one speed lower and send the page again, up to K times
+    GIVEUP = "giveup"  #: hang up; the page and the rest are not delivered
+    IGNORE = "ignore"  #: count the page as sent (still flagged) and go on
+
+
+@dataclass(frozen=True)
+class RtnPolicy:
+    method: RtnMethod = RtnMethod.RETRANSMIT
+    max_retransmits: int = 2  #: K: extra transmissions of one page
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    station_id: str = ""
+    families: frozenset[str] = ALL_FAMILIES  #: what our modem can do (from ``AT+FTM=?``)
+    max_speed: Speed = Speed.V17_14400
+    fine: bool = True  #: send at 7.7 l/mm when the far end accepts it
+    mr: bool = False  #: our codec can send 2-D MR
+    rtn_policy: RtnPolicy = RtnPolicy()
+    timers: Timers = Timers()
+    dial_timeout: float = 60.0  #: ATD to CONNECT (the network's, not a T.30 timer)
+    min_good_fraction: float = 0.95  #: receiver copy-quality check
+    max_bad_run: int = 20
+
+
+@dataclass
+class _PageLog:
+    attempts: list[PageAttempt] = field(default_factory=list)
+    delivered: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the engine knows once the call is over; times are monotonic seconds."""
+
+    role: Role
+    hangup: HangupCause
+    remote_station_id: str
+    remote_capabilities: Capabilities | None
+    session: Session | None
+    pages: tuple[PageResult, ...]
+    pages_requested: int | None
+    received: tuple[ReceivedPage, ...]
+    connected_at: float | None
+    ended_at: float | None
+
+
+Handler = Callable[["T30Engine", ModemEvent, float], "Command | None"]
+
+
+class T30Engine:
+    """One call, one role. ``start(now)`` gives the first command; ``handle(event, now)`` the next."""
+
+    def __init__(self, role: Role, config: EngineConfig, *,
+                 pages: Sequence[OutgoingPage] = (), number: str = "",
+                 checker: PageChecker | None = None):
+        if role is Role.SENDER and not pages:
+            raise LocalProtocolError("a sender needs at least one page")
+        if role is Role.RECEIVER and checker is None:
+            raise LocalProtocolError("a receiver needs a copy-quality checker")
+        self.role = role
+        self.config = config
+        self.timers = config.timers
+        self.number = number
+        self._pages = list(pages)
+        self._checker = checker
+        self.state = State.DIALLING if role is Role.SENDER else State.R_ANSWER
+        self.remote_id = ""
+        self.remote_caps: Capabilities | None = None
+        self.session: Session | None = None
+        self._x_bit = role is Role.SENDER  # T.30 5.3.6.1: set by the station that received DIS
+        self._started = 0.0
+        self._connected: float | None = None
+        self._ended: float | None = None
+        self._tries = 0
+        self._page = 0  # sender: index into pages; receiver: pages received so far
+        self._log: list[_PageLog] = []
+        self._received: list[ReceivedPage] = []
+        self._last_response: FCF | None = None
+        self._last_ppm: Signal | None = None
+        self._retrain = True  # DCS+TCF needed before the next page
+        self._cause: HangupCause | None = None
+        self._signal = Signal.SENT
+        self.trace: list[tuple[float, State, Signal, State]] = []
+
+    # ------------------------------------------------------------------ public API
+
+    def start(self, now: float) -> Command:
+        self._started = now
+        if self.role is Role.SENDER:
+            return Dial(self.number, self.config.dial_timeout)
+        return Answer(self._dis_burst(), self.timers.t2)
+
+    def handle(self, event: ModemEvent, now: float) -> Command | None:
+        """The next command, or None when the call is over (after the result of HangUp)."""
+        if self.state is State.DONE:
+            raise LocalProtocolError(f"call is over; got {event!r}")
+        signal = self._signal = self._classify(event)
+        if self._connected is None and self.state in (State.DIALLING, State.R_ANSWER) \
+                and signal not in (Signal.CALL_FAILED, Signal.MODEM_FAILED, Signal.TIMEOUT,
+                                   Signal.CARRIER_LOST):
+            self._connected = now
+        before = self.state
+        handler = _TABLE.get((self.state, signal)) or _ANY_STATE.get(signal) or T30Engine._unexpected
+        command = handler(self, event, now)
+        self.trace.append((now, before, signal, self.state))
+        return command
+
+    @property
+    def finished(self) -> bool:
+        return self.state is State.DONE
+
+    @property
+    def outcome(self) -> Outcome:
+        cause = self._cause or HangupCause(HangupCode.MODEM_ERROR, "call still in progress",
+                                           self.state.phase.name)
+        return Outcome(
+            role=self.role, hangup=cause, remote_station_id=self.remote_id,
+            remote_capabilities=self.remote_caps, session=self.session,
+            pages=self._page_results(), received=tuple(self._received),
+            pages_requested=len(self._pages) if self.role is Role.SENDER else None,
+            connected_at=self._connected, ended_at=self._ended,
+        )
+
+    # ------------------------------------------------------------------ event classification
+
+    def _classify(self, event: ModemEvent) -> Signal:
+        match event:
+            case FramesReceived(frames=raw, bad_fcs=bad):
+                return self._absorb_frames(raw, bad)
+            case Done():
+                return Signal.SENT
+            case ImageReceived():
+                return Signal.IMAGE
+            case TimedOut():
+                return Signal.TIMEOUT
+            case WrongCarrier():
+                return Signal.WRONG_CARRIER
+            case CarrierLost():
+                return Signal.CARRIER_LOST
+            case CallFailed():
+                return Signal.CALL_FAILED
+            case ModemFailed():
+                return Signal.MODEM_FAILED
+        raise LocalProtocolError(f"not a modem event: {event!r}")
+
+    def _absorb_frames(self, raw: tuple[bytes, ...], bad: int) -> Signal:
+        """Take in identification frames; the signal is the last frame that asks for action."""
+        signal = None
+        errors = bad
+        for data in raw:
+            try:
+                frame = frames.decode(data)
+            except FrameError:
+                errors += 1  # a parse failure is data about the line, not an exception
+                continue
+            if frame.fcf in (FCF.CSI, FCF.TSI):
+                self.remote_id = frames.decode_station_id(frame.fif)
+            elif frame.fcf is FCF.DIS:
+                try:
+                    self.remote_caps = Capabilities.decode(frame.fif)
+                except FrameError:
+                    errors += 1
+                    continue
+            elif frame.fcf is FCF.DCS:
+                try:
+                    self.session = Session.decode(frame.fif)
+                except FrameError:
+                    errors += 1
+                    continue
+            signal = _FRAME_SIGNALS.get(frame.fcf, signal)
+        if signal is not None:
+            return signal
+        return Signal.BAD_FRAMES if errors else Signal.OTHER_FRAMES
+
+    # ------------------------------------------------------------------ helpers
+
+    def _frame(self, fcf: FCF, fif: bytes = b"") -> Frame:
+        return Frame(fcf, fif)
+
+    def _burst(self, *parts: Frame) -> tuple[Frame, ...]:
+        """Only the last frame of a burst carries the final bit (T.30 5.3.5)."""
+        return tuple(Frame(f.fcf, f.fif, final=(i == len(parts) - 1)) for i, f in enumerate(parts))
+
+    def _dis_burst(self) -> tuple[Frame, ...]:
+        caps = Capabilities(families=self.config.families, fine=self.config.fine,
+                            mr=self.config.mr, width=Width.A4, min_scan_ms=0)
+        return self._burst(Frame(FCF.CSI, frames.encode_station_id(self.config.station_id)),
+                           Frame(FCF.DIS, caps.encode()))
+
+    def _listen(self, state: State, timeout: float) -> Command:
+        self.state = state
+        return ReceiveFrames(timeout)
+
+    def _send(self, state: State, *parts: Frame) -> Command:
+        self.state = state
+        return SendFrames(self._burst(*parts))
+
+    def _end(self, code: HangupCode, reason: str, now: float, modem_result: str | None = None,
+             dcn: bool = True) -> Command:
+        """Record why, then DCN (if the line is still up) and hang up."""
+        if self._cause is None:
+            self._cause = HangupCause(code, reason, self.state.phase.name, modem_result)
+        if dcn:
+            return self._send(State.SEND_DCN, Frame(FCF.DCN))
+        return self._hang_up(None, now)
+
+    def _hang_up(self, event: ModemEvent | None, now: float) -> Command:
+        if self._cause is None:
+            self._cause = HangupCause(HangupCode.NORMAL, "call completed", "E")
+        self.state = State.HANGING_UP
+        return HangUp()
+
+    def _done(self, event: ModemEvent, now: float) -> None:
+        self._ended = now
+        self.state = State.DONE
+        return None
+
+    def _retry(self) -> bool:
+        self._tries += 1
+        return self._tries < MAX_TRIES
+
+    # ------------------------------------------------------------------ sender: phase A/B
+
+    def _on_call_failed(self, event: CallFailed, now: float) -> Command:
+        code = {"BUSY": HangupCode.BUSY, "NO ANSWER": HangupCode.NO_ANSWER,
+                "NO DIALTONE": HangupCode.NO_DIALTONE}.get(event.result, HangupCode.NO_CARRIER)
+        self._connected = None
+        return self._end(code, f"dialling {self.number}: {event.result}", now, event.result, dcn=False)
+
+    def _await_dis(self, event: ModemEvent, now: float) -> Command:
+        if now - self._started >= self.timers.t1:
+            return self._end(HangupCode.NO_FAX_PEER, "no DIS from the called station within T1",
+                             now, dcn=False)
+        return self._listen(State.S_WAIT_DIS, self.timers.t4)
+
+    def _on_dis(self, event: ModemEvent, now: float) -> Command:
+        caps = self.remote_caps
+        assert caps is not None  # _absorb_frames decoded it to produce Signal.DIS
+        if not caps.can_receive:
+            return self._end(HangupCode.INCOMPATIBLE, "the called station cannot receive faxes", now)
+        common = caps.families & self.config.families
+        speed = next((s for s in Speed if s.family in common
+                      and s.bit_rate <= self.config.max_speed.bit_rate), None)
+        if speed is None:
+            return self._end(HangupCode.INCOMPATIBLE, "no modulation in common", now)
+        resolution = Resolution.FINE if self.config.fine and caps.fine else Resolution.STANDARD
+        self.session = Session(
+            speed=speed, resolution=resolution,
+            coding=Coding.MR if self.config.mr and caps.mr else Coding.MH,
+            width=Width.A4, length=frames.Length.UNLIMITED if caps.length is frames.Length.UNLIMITED
+            else frames.Length.A4, min_scan_ms=caps.scan_ms_for(resolution),
+        )
+        self._tries = 0
+        return self._send_dcs()
+
+    def _send_dcs(self) -> Command:
+        assert self.session is not None
+        return self._send(State.S_SEND_DCS,
+                          Frame(FCF.TSI, frames.encode_station_id(self.config.station_id)),
+                          Frame(FCF.DCS, self.session.encode()))
+
+    def _send_tcf(self, event: ModemEvent, now: float) -> Command:
+        assert self.session is not None
+        self.state = State.S_SEND_TCF
+        zeros = bytes(int(self.session.speed.bit_rate * TCF_SECONDS / 8))
+        return SendImage(self.session.speed, zeros)
+
+    def _await_cfr(self, event: ModemEvent, now: float) -> Command:
+        return self._listen(State.S_WAIT_CFR, self.timers.t4)
+
+    def _repeat_dcs(self, event: ModemEvent, now: float) -> Command:
+        if not self._retry():
+            return self._end(HangupCode.TRAINING_FAILED, "no CFR/FTT after DCS sent 3 times", now)
+        return self._send_dcs()
+
+    def _on_ftt(self, event: ModemEvent, now: float) -> Command:
+        if not self._fall_back():
+            return self._end(HangupCode.TRAINING_FAILED, "FTT at the lowest speed", now)
+        self._tries = 0
+        return self._send_dcs()
+
+    def _fall_back(self) -> bool:
+        assert self.session is not None and self.remote_caps is not None
+        lower = self.session.speed.fallback(self.remote_caps.families & self.config.families)
+        if lower is None:
+            return False
+        self.session = Session(lower, self.session.resolution, self.session.coding,
+                               self.session.width, self.session.length, self.session.min_scan_ms)
+        return True
+
+    # ------------------------------------------------------------------ sender: phases C/D
+
+    def _send_page(self, event: ModemEvent, now: float) -> Command:
+        assert self.session is not None
+        self._retrain = False
+        self._tries = 0
+        while len(self._log) <= self._page:
+            self._log.append(_PageLog())
+        self.state = State.S_SEND_PAGE
+        data = self._pages[self._page].encode(self.session)
+        # V.17 pages after a good TCF use short training, as HylaFAX does (T.30 5.3.2.3 note).
+        return SendImage(self.session.speed, data, short_train=True)
+
+    def _ppm(self) -> FCF:
+        return FCF.MPS if self._page + 1 < len(self._pages) else FCF.EOP
+
+    def _send_ppm(self, event: ModemEvent, now: float) -> Command:
+        return self._send(State.S_SEND_PPM, Frame(self._ppm()))
+
+    def _await_mcf(self, event: ModemEvent, now: float) -> Command:
+        return self._listen(State.S_WAIT_MCF, self.timers.t4)
+
+    def _repeat_ppm(self, event: ModemEvent, now: float) -> Command:
+        if not self._retry():
+            self._attempt(PageStatus.NO_RESPONSE)
+            return self._end(HangupCode.NO_RESPONSE,
+                             f"no answer to {self._ppm().name} after page {self._page + 1}, 3 tries", now)
+        return self._send(State.S_SEND_PPM, Frame(self._ppm()))
+
+    def _attempt(self, status: PageStatus) -> PageAttempt:
+        assert self.session is not None
+        log = self._log[self._page]
+        attempt = PageAttempt(len(log.attempts) + 1, status, self.session.speed.bit_rate,
+                              self.session.resolution.value)
+        log.attempts.append(attempt)
+        return attempt
+
+    def _on_page_answer(self, event: ModemEvent, now: float) -> Command:
+        signal = self._signal
+        status = _ANSWER_STATUS[signal]
+        self._attempt(status)
+        log = self._log[self._page]
+        if status in (PageStatus.RETRAIN_NEGATIVE, PageStatus.INTERRUPT_NEGATIVE):
+            policy = self.config.rtn_policy
+            if policy.method is RtnMethod.GIVEUP:
+                return self._end(HangupCode.RTN_GIVE_UP,
+                                 f"page {self._page + 1} answered {signal.value}: policy giveup", now)
+            if policy.method is RtnMethod.RETRANSMIT:
+                if len(log.attempts) > policy.max_retransmits:
+                    return self._end(HangupCode.RTN_GIVE_UP,
+                                     f"page {self._page + 1} answered {signal.value} "
+                                     f"{len(log.attempts)} times", now)
+                self._fall_back()  # at the lowest speed, resend at it
+                self._tries = 0
+                return self._send_dcs()  # T.30 5.3.6.2.5: RTN means retrain before any page
+            log.delivered = True  # IGNORE: counted as sent, still an ErrorPage
+            self._retrain = True
+        else:
+            log.delivered = True
+            self._retrain = status is not PageStatus.CONFIRMED
+        return self._next_page(now)
+
+    def _next_page(self, now: float) -> Command:
+        self._page += 1
+        if self._page >= len(self._pages):
+            return self._end(HangupCode.NORMAL, "all pages sent", now)
+        if self._retrain:
+            self._tries = 0
+            return self._send_dcs()
+        return self._send_page(Done(), now)
+
+    # ------------------------------------------------------------------ receiver
+
+    def _await_dcs(self, event: ModemEvent, now: float) -> Command:
+        self._tries = 0
+        return self._listen(State.R_WAIT_DCS, self.timers.t4)
+
+    def _repeat_dis(self, event: ModemEvent, now: float) -> Command:
+        # T.30 5.3.2: the called station repeats DIS until T1 expires.
+        if now - self._started >= self.timers.t1:
+            return self._end(HangupCode.NO_FAX_PEER, "no DCS from the caller within T1", now)
+        self.state = State.R_SEND_DIS
+        return SendFrames(self._dis_burst())
+
+    def _on_dcs(self, event: ModemEvent, now: float) -> Command:
+        assert self.session is not None
+        self.state = State.R_WAIT_TCF
+        return ReceiveImage(self.session.speed, self.timers.t2, max_duration=TCF_SECONDS + 5.0)
+
+    def _on_tcf(self, event: ImageReceived, now: float) -> Command:
+        assert self.session is not None
+        need = int(self.session.speed.bit_rate * TCF_MIN_ZERO_SECONDS / 8)
+        if _longest_zero_run(event.data) >= need:
+            return self._send(State.R_SEND_CFR, Frame(FCF.CFR))
+        return self._send(State.R_SEND_FTT, Frame(FCF.FTT))
+
+    def _send_ftt(self, event: ModemEvent, now: float) -> Command:
+        return self._send(State.R_SEND_FTT, Frame(FCF.FTT))
+
+    def _await_page(self, event: ModemEvent, now: float) -> Command:
+        assert self.session is not None
+        self.state = State.R_WAIT_PAGE
+        return ReceiveImage(self.session.speed, self.timers.t2)
+
+    def _await_command(self, event: ModemEvent, now: float) -> Command:
+        return self._listen(State.R_WAIT_COMMAND, self.timers.t2)
+
+    def _on_page(self, event: ImageReceived, now: float) -> Command:
+        assert self.session is not None and self._checker is not None
+        quality: PageQuality = self._checker(event.data, self.session)
+        good = quality.acceptable(self.config.min_good_fraction, self.config.max_bad_run)
+        self._received.append(ReceivedPage(event.data, self.session, quality, good))
+        self._tries = 0
+        return self._listen(State.R_WAIT_PPM, self.timers.t2)
+
+    def _on_ppm(self, event: ModemEvent, now: float) -> Command:
+        signal = self._signal
+        self._last_ppm = signal
+        good = self._received[-1].good
+        self._last_response = FCF.MCF if good else FCF.RTN
+        return self._send(State.R_SEND_RESPONSE, Frame(self._last_response))
+
+    def _repeat_response(self, event: ModemEvent, now: float) -> Command:
+        """The sender did not hear our MCF/RTN and repeated its post-page command."""
+        if self._last_response is None:
+            return self._listen(State.R_WAIT_COMMAND, self.timers.t2)
+        return self._send(State.R_SEND_RESPONSE, Frame(self._last_response))
+
+    def _after_response(self, event: ModemEvent, now: float) -> Command:
+        if self._last_response is FCF.RTN:
+            # The sender must retrain (DCS, TCF) before sending anything else (T.30 5.3.6.2.5).
+            return self._listen(State.R_WAIT_DCS, self.timers.t2)
+        if self._last_ppm is Signal.MPS:
+            return self._await_page(event, now)
+        if self._last_ppm is Signal.EOM:
+            return self._repeat_dis(event, now)
+        return self._listen(State.R_WAIT_DCN, self.timers.t4)
+
+    def _await_ppm_again(self, event: ModemEvent, now: float) -> Command:
+        if not self._retry():
+            return self._end(HangupCode.CARRIER_LOST,
+                             f"nothing from the sender after page {len(self._received)}", now)
+        return self._listen(self.state, self.timers.t2)
+
+    def _page_lost(self, event: ModemEvent, now: float) -> Command:
+        return self._end(HangupCode.CARRIER_LOST,
+                         f"no page image after CFR/MCF (page {len(self._received) + 1})", now)
+
+    # ------------------------------------------------------------------ any state
+
+    def _on_dcn(self, event: ModemEvent, now: float) -> Command:
+        if self.role is Role.RECEIVER and self.state in (State.R_WAIT_DCN, State.R_WAIT_PPM,
+                                                          State.R_WAIT_COMMAND) \
+                and self._last_ppm is Signal.EOP:
+            return self._hang_up(event, now)
+        if self.role is Role.SENDER and self.state is State.S_WAIT_MCF:
+            self._attempt(PageStatus.INTERRUPTED)
+        where = f"in {self.state.name} (phase {self.state.phase.name})"
+        return self._end(HangupCode.REMOTE_DISCONNECT, f"far end sent DCN {where}", now, dcn=False)
+
+    def _on_carrier_lost(self, event: CarrierLost, now: float) -> Command:
+        if self.state is State.S_SEND_PAGE:
+            self._attempt(PageStatus.INTERRUPTED)
+        return self._end(HangupCode.CARRIER_LOST, f"line dropped in {self.state.name}", now,
+                         event.result, dcn=False)
+
+    def _on_modem_failed(self, event: ModemFailed, now: float) -> None:
+        if self.state is State.S_SEND_PAGE:
+            self._attempt(PageStatus.INTERRUPTED)
+        self._cause = self._cause or HangupCause(HangupCode.MODEM_ERROR, event.reason,
+                                                 self.state.phase.name)
+        return self._done(event, now)
+
+    def _unexpected(self, event: ModemEvent, now: float) -> Command | None:
+        if self.state is State.HANGING_UP:
+            return self._done(event, now)  # whatever ATH0 answered, the line is down
+        return self._end(HangupCode.PROTOCOL_ERROR,
+                         f"unexpected {type(event).__name__} in {self.state.name}", now)
+
+    # ------------------------------------------------------------------ outcome
+
+    def _page_results(self) -> tuple[PageResult, ...]:
+        if self.role is Role.RECEIVER:
+            return tuple(
+                PageResult(i + 1, (PageAttempt(1, PageStatus.RECEIVED_GOOD if p.good
+                                               else PageStatus.RECEIVED_BAD,
+                                               p.session.speed.bit_rate, p.session.resolution.value,
+                                               good_lines=p.quality.good_lines,
+                                               bad_lines=p.quality.bad_lines),),
+                           delivered=True, error_page=not p.good)
+                for i, p in enumerate(self._received))
+        results = []
+        for i in range(len(self._pages)):
+            log = self._log[i] if i < len(self._log) else _PageLog()
+            error = any(a.status in (PageStatus.RETRAIN_NEGATIVE, PageStatus.INTERRUPT_NEGATIVE,
+                                     PageStatus.PARTIAL_PAGE_REQUEST) for a in log.attempts)
+            results.append(PageResult(i + 1, tuple(log.attempts), log.delivered, error))
+        return tuple(results)
+
+
+def _longest_zero_run(data: bytes) -> int:
+    best = run = 0
+    for byte in data:
+        run = run + 1 if byte == 0 else 0
+        best = max(best, run)
+    return best
+
+
+S = State
+G = Signal
+_WAITING_NOISE = (G.TIMEOUT, G.BAD_FRAMES, G.OTHER_FRAMES, G.CARRIER_LOST)
+
+#: The whole machine: (state, signal) -> handler. Anything not here goes to ``_ANY_STATE``,
+#: then ``_unexpected`` (DCN and hang up as a protocol error).
+_TABLE: dict[tuple[State, Signal], Handler] = {
+    # --- sender, phase A/B
+    (S.DIALLING, G.DIS): T30Engine._on_dis,
+    (S.DIALLING, G.CALL_FAILED): T30Engine._on_call_failed,
+    **{(S.DIALLING, g): T30Engine._await_dis for g in _WAITING_NOISE},
+    (S.S_WAIT_DIS, G.DIS): T30Engine._on_dis,
+    **{(S.S_WAIT_DIS, g): T30Engine._await_dis for g in _WAITING_NOISE},
+    (S.S_SEND_DCS, G.SENT): T30Engine._send_tcf,
+    (S.S_SEND_TCF, G.SENT): T30Engine._await_cfr,
+    (S.S_WAIT_CFR, G.CFR): T30Engine._send_page,
+    (S.S_WAIT_CFR, G.FTT): T30Engine._on_ftt,
+    (S.S_WAIT_CFR, G.DIS): T30Engine._repeat_dcs,  # they missed our DCS and said DIS again
+    **{(S.S_WAIT_CFR, g): T30Engine._repeat_dcs for g in _WAITING_NOISE},
+    # --- sender, phases C/D
+    (S.S_SEND_PAGE, G.SENT): T30Engine._send_ppm,
+    (S.S_SEND_PPM, G.SENT): T30Engine._await_mcf,
+    **{(S.S_WAIT_MCF, g): T30Engine._on_page_answer for g in (G.MCF, G.RTP, G.RTN, G.PIP, G.PIN)},
+    (S.S_WAIT_MCF, G.CRP): T30Engine._repeat_ppm,
+    **{(S.S_WAIT_MCF, g): T30Engine._repeat_ppm for g in _WAITING_NOISE},
+    # --- receiver, phase B
+    (S.R_ANSWER, G.SENT): T30Engine._await_dcs,
+    (S.R_ANSWER, G.CALL_FAILED): T30Engine._on_call_failed,
+    (S.R_SEND_DIS, G.SENT): T30Engine._await_dcs,
+    (S.R_WAIT_DCS, G.DCS): T30Engine._on_dcs,
+    **{(S.R_WAIT_DCS, g): T30Engine._repeat_dis for g in _WAITING_NOISE},
+    (S.R_WAIT_TCF, G.IMAGE): T30Engine._on_tcf,
+    (S.R_WAIT_TCF, G.WRONG_CARRIER): T30Engine._await_command,  # DCS again: they missed CFR
+    (S.R_WAIT_TCF, G.TIMEOUT): T30Engine._send_ftt,
+    (S.R_WAIT_TCF, G.CARRIER_LOST): T30Engine._send_ftt,
+    (S.R_SEND_CFR, G.SENT): T30Engine._await_page,
+    (S.R_SEND_FTT, G.SENT): T30Engine._await_dcs,
+    # --- receiver, phases C/D
+    (S.R_WAIT_PAGE, G.IMAGE): T30Engine._on_page,
+    (S.R_WAIT_PAGE, G.WRONG_CARRIER): T30Engine._await_command,
+    (S.R_WAIT_PAGE, G.TIMEOUT): T30Engine._page_lost,
+    (S.R_WAIT_PAGE, G.CARRIER_LOST): T30Engine._page_lost,
+    **{(S.R_WAIT_PPM, g): T30Engine._on_ppm for g in (G.MPS, G.EOP, G.EOM)},
+    **{(S.R_WAIT_PPM, g): T30Engine._await_ppm_again for g in _WAITING_NOISE},
+    (S.R_WAIT_COMMAND, G.DCS): T30Engine._on_dcs,
+    **{(S.R_WAIT_COMMAND, g): T30Engine._repeat_response for g in (G.MPS, G.EOP, G.EOM)},
+    **{(S.R_WAIT_COMMAND, g): T30Engine._await_ppm_again for g in _WAITING_NOISE},
+    (S.R_SEND_RESPONSE, G.SENT): T30Engine._after_response,
+    **{(S.R_WAIT_DCN, g): T30Engine._repeat_response for g in (G.MPS, G.EOP, G.EOM)},
+    **{(S.R_WAIT_DCN, g): T30Engine._hang_up for g in _WAITING_NOISE},
+    (S.R_WAIT_DCS, G.MPS): T30Engine._repeat_response,  # RTN unheard: they repeat the PPM
+    (S.R_WAIT_DCS, G.EOP): T30Engine._repeat_response,
+    # --- phase E
+    (S.SEND_DCN, G.SENT): T30Engine._hang_up,
+    **{(S.SEND_DCN, g): T30Engine._hang_up for g in _WAITING_NOISE},
+    (S.HANGING_UP, G.SENT): T30Engine._done,
+    (S.HANGING_UP, G.CARRIER_LOST): T30Engine._done,
+    (S.HANGING_UP, G.MODEM_FAILED): T30Engine._done,
+}
+
+#: Signals handled the same way in every state not listed above.
+_ANY_STATE: dict[Signal, Handler] = {
+    G.DCN: T30Engine._on_dcn,
+    G.CARRIER_LOST: T30Engine._on_carrier_lost,
+    G.MODEM_FAILED: T30Engine._on_modem_failed,
+}
