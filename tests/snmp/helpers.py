@@ -57,3 +57,15 @@ def v3_config(lab: Any, context: str, **device: Any) -> SnmpConfig:
     entry = {"name": "v3dev", "host": lab.host, "port": lab.port, "version": "3",
              "context": context, **device}
     return parse_snmp_config({"timeout": 0.5, "retries": 0, "devices": [entry]}, Path("."))
+
+
+def drive(driver: Any, action: Any) -> Any:
+    """Run ``await action(driver)`` in a fresh loop, closing the driver's engine in that loop."""
+
+    async def go() -> Any:
+        try:
+            return await action(driver)
+        finally:
+            driver.close()
+
+    return asyncio.run(go())
