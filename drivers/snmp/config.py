@@ -322,7 +322,8 @@ def _usm(pre: str, merged: dict[str, Any], problems: _Problems) -> UsmUser:
         user = ""
     auth = _protocol(pre, merged, "auth", AuthProtocol, problems)
     priv = _protocol(pre, merged, "priv", PrivProtocol, problems)
-    if priv[0] is not None and auth[0] is None:
+    no_auth_given = merged.get("auth_protocol") is None and merged.get("auth_key") is None
+    if priv[0] is not None and no_auth_given:  # an invalid auth setting is reported already
         problems.add(pre + "priv_protocol", "privacy needs authentication: set auth_protocol "
                      "and auth_key too (SNMPv3 has no noAuthPriv level)")
     context = merged.get("context", "")

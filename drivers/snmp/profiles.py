@@ -216,7 +216,9 @@ def _build(doc: dict[str, Any], chain: list[dict[str, Any]]) -> tuple[Profile | 
     names = {s.name for s in specs if s is not None}
     copy_counters = merged.get("copy_counters", ["total"])
     missing = [c for c in copy_counters if c not in names]
-    if missing:
+    if not counters:
+        problems.append("defines no counters: add [counters.total] or extends = \"printer-mib\"")
+    elif missing:
         problems.append(f"copy_counters: {', '.join(missing)} not among counters "
                         f"({', '.join(sorted(names))})")
     if problems:
