@@ -4,7 +4,8 @@ The files tell the story in order:
   site.py          where the centre is and how its line dials out (``[site]``)
   money.py         Decimal amounts and the currency's rounding
   rates.py         the versioned price list (``RateBook`` / ``RateTable``) and its lookups
-  rates_config.py  the ``rates`` config section, validated (``parse_rates``)
+  rates_config.py  the ``rates`` config section, validated (``parse_rates``);
+                   config.py is the hook gatewayd's config loader calls
   timebands.py     night / weekend / holiday rates by local time
   destinations.py  dialed digits -> E.164, calling code, region, class (``resolve``)
   usage.py         what is rated: call records, pages, sides, errands, manual lines
@@ -14,7 +15,8 @@ The files tell the story in order:
   rating.py        ``rate`` any usage, ``quote_fax``
   table_text.py    ``format_table`` for ``gatewayd rates check`` / ``gatewayctl rates show``
   textwidth.py     CJK-aware column widths
-  receipts.py      temporary and formal receipts as text and a one-page PDF
+  receipts.py      temporary and formal receipts, as text
+  receipt_pdf.py   ... and as a one-page PDF (imported on its own: fpdf2 is slow to import)
 """
 
 from .charges import Charge, Rating
@@ -31,7 +33,9 @@ from .money import MoneyRule, Rounding
 from .rates import ErrorPagePolicy, FailedCallPolicy, RateBook, RateTable
 from .rates_config import parse_rates
 from .rating import Usage, quote_fax, rate
+from .receipts import Payment, Receipt, ReceiptKind, render_text
 from .site import DialPlan, Site, parse_site
+from .table_text import format_table
 from .usage import (
     Colour,
     ErrandUsage,
@@ -49,7 +53,8 @@ __all__ = [
     "BillingError", "CallClass", "Charge", "Colour", "Destination", "DialPlan", "ErrandUsage",
     "ErrorPagePolicy", "FailedCallPolicy", "FaxCallUsage", "FaxInUsage", "InvalidUsage",
     "ManualLine", "MoneyRule", "NoRateForDestination", "NoRateTableInForce", "NotPriced",
-    "PageOutcome", "PageResult", "PrintUsage", "RateBook", "RateTable", "Rating", "Rounding",
-    "Service", "Site", "TypingUsage", "UndiallableNumber", "Usage", "parse_rates", "parse_site",
-    "quote_fax", "rate", "resolve",
+    "PageOutcome", "PageResult", "Payment", "PrintUsage", "RateBook", "RateTable", "Rating",
+    "Receipt", "ReceiptKind", "Rounding", "Service",
+    "Site", "TypingUsage", "UndiallableNumber", "Usage", "format_table", "parse_rates",
+    "parse_site", "quote_fax", "rate", "render_text", "resolve",
 ]

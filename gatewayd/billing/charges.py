@@ -52,6 +52,7 @@ class Rating:
 
     lines: tuple[Charge, ...]
     money: MoneyRule
+    currency: str
     rate_version: str | None
 
     @property
@@ -63,7 +64,7 @@ class Rating:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "currency": self.money.currency,
+            "currency": self.currency,
             "rate_version": self.rate_version,
             "total": str(self.total),
             "lines": [line.to_json() for line in self.lines],

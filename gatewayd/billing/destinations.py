@@ -48,7 +48,7 @@ class Destination:
         if self.call_class is CallClass.INTERNATIONAL:
             digits = f"{plan.international_prefix}{self.calling_code}{self.national_number}"
         elif self.call_class is CallClass.LOCAL:
-            digits = self.national_number[len(site.area_code) :]
+            digits = self.national_number[len(plan.area_code) :]
         else:
             # phonenumbers knows which national numbers take the trunk prefix (not CN mobiles)
             national = phonenumbers.format_number(self.number(), PhoneNumberFormat.NATIONAL)
@@ -123,7 +123,7 @@ def _resolve_clean(site: Site, digits: str) -> Destination:
     number = _phone_number(home, digits)
     if phonenumbers.number_type(number) is not PhoneNumberType.UNKNOWN:
         return _domestic(site, home, digits, digits)
-    return _domestic(site, home, site.area_code + digits, digits)
+    return _domestic(site, home, plan.area_code + digits, digits)
 
 
 def _domestic(site: Site, home: int, nsn: str, typed: str) -> Destination:
@@ -139,7 +139,7 @@ def _domestic(site: Site, home: int, nsn: str, typed: str) -> Destination:
     if kind is PhoneNumberType.PREMIUM_RATE:
         raise _Refused(f"{e164} is a premium-rate number; those are never dialled for a fax")
     local = kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE) and (
-        nsn.startswith(site.area_code)
+        nsn.startswith(site.dial_plan.area_code)
     )
     call_class = CallClass.LOCAL if local else CallClass.NATIONAL
     return Destination(e164, home, nsn, site.country, call_class)

@@ -40,9 +40,8 @@ ZERO = Decimal("0")
 
 @dataclass(frozen=True, slots=True)
 class MoneyRule:
-    """The currency and its rounding: every charge line's amount goes through ``round``."""
+    """The currency's rounding: every charge line's amount goes through ``round``."""
 
-    currency: str = "CNY"
     quantum: Decimal = CENT  #: a power of ten: 0.01 (分) by default, 0.1 (角) at some counters
     rounding: Rounding = Rounding.HALF_UP
 

@@ -1,7 +1,8 @@
 """Rate tables: the price list, versioned by effective date.
 
 A job is rated by the table in force when it ran (``RateBook.in_force``), so a new price list
-never changes an old bill. ``rates_config.parse_rates`` builds a book from the config; this
+never changes an old bill. Effective times are the site's wall-clock time, as the price list is
+written; the zone is applied at lookup, so the section parses without the ``[site]`` table. ``rates_config.parse_rates`` builds a book from the config; this
 module is the model and the lookups rating needs.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 import bisect
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from .destinations import CallClass, Destination
 from .errors import InvalidUsage, NoRateForDestination, NoRateTableInForce
@@ -148,7 +150,7 @@ class ErrandRates:
 @dataclass(frozen=True, slots=True)
 class RateTable:
     version: str  #: "2025-01", named on every charge line priced by it
-    effective: datetime  #: aware, in the site's zone
+    effective: datetime  #: naive: wall-clock time at the site
     money: MoneyRule
     calendar: Calendar
     fax_out: FaxOutRates | None = None
@@ -167,13 +169,15 @@ class RateBook:
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.tables, key=lambda t: t.effective))
         object.__setattr__(self, "tables", ordered)
-        object.__setattr__(self, "_starts", tuple(t.effective.astimezone(timezone.utc) for t in ordered))
+        object.__setattr__(self, "_starts", tuple(t.effective for t in ordered))
 
-    def in_force(self, at: datetime) -> RateTable:
-        """The table that took effect last at or before ``at`` (aware; any zone)."""
+    def in_force(self, at: datetime, zone: ZoneInfo) -> RateTable:
+        """The table that took effect last at or before ``at`` (aware, any zone), comparing
+        wall-clock times in the site's ``zone``."""
         if at.tzinfo is None or at.utcoffset() is None:
             raise InvalidUsage(f"rating time must be timezone-aware, got {at.isoformat()}")
-        index = bisect.bisect_right(self._starts, at)
+        local = at.astimezone(zone).replace(tzinfo=None)
+        index = bisect.bisect_right(self._starts, local)
         if index == 0:
             raise NoRateTableInForce(at)
         return self.tables[index - 1]

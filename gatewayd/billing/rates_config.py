@@ -33,22 +33,21 @@ from .rates import (
     SidePrice,
     SideRates,
 )
-from .site import Site
 from .timebands import Calendar, DayType, TimeBand
 from .usage import Colour
 
 _PREFIX = re.compile(r"\+[1-9]\d{0,14}")
 
 
-def parse_rates(section: dict[str, Any], site: Site) -> RateBook:
+def parse_rates(section: dict[str, Any]) -> RateBook:
     """The ``rates`` section (a dict from tomllib) as a RateBook; raises ``ConfigProblems``."""
     problems: list[tuple[str, str]] = []
     r = Reader(section, "", problems)
-    default_money = _money_rule(r, MoneyRule(currency=site.currency))
+    default_money = _money_rule(r, MoneyRule())
     calendar = Calendar(holidays=r.dates("holidays"), working_days=r.dates("working_days"))
     tables: list[RateTable] = []
     for t in r.tables("tables", required=True):
-        table = _table(t, site, default_money, calendar)
+        table = _table(t, default_money, calendar)
         tables.append(_inherit(t, table, tables))
         t.done()
     if r.has("tables") and not tables and not problems:
@@ -95,14 +94,14 @@ def _money_rule(r: Reader, default: MoneyRule) -> MoneyRule:
     if quantum.is_zero() or quantum.normalize().as_tuple().digits != (1,):
         r.problem("quantum", f"must be a power of ten like '0.01' or '0.1', got {describe(r.data.get('quantum'))}")
         quantum = default.quantum
-    return MoneyRule(default.currency, quantum, rounding)
+    return MoneyRule(quantum, rounding)
 
 
-def _table(r: Reader, site: Site, default_money: MoneyRule, calendar: Calendar) -> RateTable:
+def _table(r: Reader, default_money: MoneyRule, calendar: Calendar) -> RateTable:
     version = r.text("version") or ""
     table = RateTable(
         version=version,
-        effective=_effective(r, site),
+        effective=_effective(r),
         money=_money_rule(r, default_money),
         calendar=calendar,
         fax_out=_section(r, "fax_out", _fax_out),
@@ -124,23 +123,23 @@ def _section(r: Reader, key: str, parse: Any) -> Any:
     return value
 
 
-def _effective(r: Reader, site: Site) -> dt.datetime:
-    """Midnight local time for a date; a local date-time as given. An offset is refused: the
-    price list is written in the site's time, and a stray +00:00 would shift it by hours."""
+def _effective(r: Reader) -> dt.datetime:
+    """Midnight for a date; a local date-time as given. An offset is refused: the price list
+    is written in the site's time, and a stray +00:00 would shift it by hours."""
     value = r.raw("effective")
     expected = "a local date like 2025-01-01 or local date-time like 2025-01-01T08:00:00"
     if value is None:
         r.problem("effective", f"required: {expected}")
     elif isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            return value.replace(tzinfo=site.zone)
-        r.problem("effective", f"must be in the site's time ({site.time_zone}) without an offset, "
+            return value
+        r.problem("effective", f"must be the site's local time without an offset, "
                   f"got {value.isoformat()}")
     elif isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(0), tzinfo=site.zone)
+        return dt.datetime.combine(value, dt.time(0))
     else:
         r.problem("effective", f"must be {expected}, got {describe(value)}")
-    return dt.datetime.min.replace(tzinfo=site.zone)
+    return dt.datetime.min
 
 
 def _fax_out(r: Reader) -> FaxOutRates:

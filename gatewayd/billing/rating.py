@@ -36,17 +36,17 @@ def rate(book: RateBook, site: Site, usage: Usage) -> Rating:
     """Price one job. Raises UndiallableNumber, NoRateTableInForce, NoRateForDestination,
     NotPriced or InvalidUsage (all ``BillingError``)."""
     if isinstance(usage, FaxCallUsage):
-        table = book.in_force(usage.started_at)
+        table = book.in_force(usage.started_at, site.zone)
         destination = resolve(site, usage.dialed)
         lines = rate_fax_out(table, site.zone, destination, usage)
-        return Rating(tuple(lines), table.money, table.version)
-    table = book.in_force(usage.at)
+        return Rating(tuple(lines), table.money, site.currency, table.version)
+    table = book.in_force(usage.at, site.zone)
     if isinstance(usage, ManualLine):
-        return Rating(tuple(rate_manual(table.money, usage)), table.money, None)
+        return Rating(tuple(rate_manual(table.money, usage)), table.money, site.currency, None)
     rater = _RATERS.get(type(usage))
     if rater is None:
         raise InvalidUsage(f"cannot rate a {type(usage).__name__}")
-    return Rating(tuple(rater(table, usage)), table.money, table.version)
+    return Rating(tuple(rater(table, usage)), table.money, site.currency, table.version)
 
 
 _RATERS: dict[type, Callable[[RateTable, object], list[Charge]]] = {

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from .money import format_price
 from .rates import FaxOutRates, RateTable, SideRates
+from .site import Site
 from .textwidth import columns, fit_widths
 
 
-def format_table(table: RateTable) -> str:
+def format_table(table: RateTable, site: Site) -> str:
     money = table.money
     out = [
         f"Rate table {table.version}, in force from "
-        f"{table.effective:%Y-%m-%d %H:%M} {table.effective.tzinfo}",
-        f"Money: {money.currency}, rounded {money.rounding.value} to {money.quantum}",
+        f"{table.effective:%Y-%m-%d %H:%M} {site.timezone}",
+        f"Money: {site.currency}, rounded {money.rounding.value} to {money.quantum}",
     ]
     if table.fax_out:
         out += ["", *_fax_out(table.fax_out)]
