@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from gatewayd import config as config_mod
-from gatewayd import db, logs
+from gatewayd import logs
 
-EXIT_OK, EXIT_BAD_CONFIG = 0, 2
+EXIT_OK, EXIT_REFUSED, EXIT_BAD_CONFIG = 0, 1, 2
 
 
 def _load(args: argparse.Namespace) -> config_mod.Config:
@@ -24,14 +24,22 @@ def _load(args: argparse.Namespace) -> config_mod.Config:
 def cmd_run(args: argparse.Namespace) -> int:
     from gatewayd.daemon import Daemon
 
+    from gatewayd.api.server import SocketInUse
+
     config = _load(args)
     logs.configure(config.logging["level"])
-    asyncio.run(Daemon(config, state_dir=args.state_dir and Path(args.state_dir),
-                       socket=args.socket and Path(args.socket)).run())
+    try:
+        asyncio.run(Daemon(config, state_dir=args.state_dir and Path(args.state_dir),
+                           socket=args.socket and Path(args.socket)).run())
+    except SocketInUse as err:
+        print(f"gatewayd: {err}", file=sys.stderr)
+        return EXIT_REFUSED
     return EXIT_OK
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from gatewayd import db
+
     config = _load(args)
     db.migrate(db.make_engine(config.database_url))
     print(f"database at {config.database_url} is up to date")

@@ -93,6 +93,9 @@ class Api:
             response = await self._dispatch(request)
         except LedgerError as err:
             response = problem(err.status, err.detail, err.title)
+        except Exception:  # noqa: BLE001 - the request edge: a bug answers 500 and is logged, the daemon lives on
+            log.exception("api.internal_error", method=request.method, path=request.target)
+            response = problem(500, "internal error in gatewayd; the details are in its log")
         log.info(
             "api.request", method=request.method, path=request.target, status=response.status,
             user=request.caller.user, ms=round((time.perf_counter() - started) * 1000, 2),

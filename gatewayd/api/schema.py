@@ -20,6 +20,7 @@ class UnknownField(LedgerError):
     title = "Unknown field"
 
 
+LARGEST = Decimal(10) ** 12  # no front-desk amount or count comes near; beyond is a typo or an attack
 _JSON_TYPES = {"string": str, "integer": int, "boolean": bool, "object": dict, "number": (int, Decimal)}
 
 
@@ -39,8 +40,10 @@ def _convert(name: str, value: Any, spec: dict[str, Any]) -> Any:
             number = Decimal(str(value))
         except InvalidOperation as err:
             raise InvalidValue(f"{name} must be a decimal amount like \"12.50\", got {value!r}") from err
-        if not number.is_finite():
-            raise InvalidValue(f"{name} must be a finite amount, got {value!r}")
+        if not number.is_finite() or abs(number) >= LARGEST or number.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise InvalidValue(
+                f"{name} must be a finite amount below {LARGEST:,} with at most 4 decimal places, got {value!r}"
+            )
         if "minimum" in spec and number < Decimal(str(spec["minimum"])):
             raise InvalidValue(f"{name} must be at least {spec['minimum']}, got {value}")
         return number

@@ -132,6 +132,8 @@ class ApiServer:
                     else:
                         response = await self.handler(request)
                     await self._send(conn, writer, response)
+                    if isinstance(request, Response):
+                        await _linger(reader)
                 finally:
                     self._busy.discard(task)
                 if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
@@ -186,6 +188,20 @@ class ApiServer:
         data += conn.send(h11.EndOfMessage())
         writer.write(data)
         await writer.drain()
+
+
+async def _linger(reader: asyncio.StreamReader, limit: int = 64 << 20, seconds: float = 5.0) -> None:
+    """Read and drop the rest of a refused upload, so the client gets to read our 413 instead of
+    a broken pipe; bounded in bytes and time."""
+    async def drain() -> None:
+        seen = 0
+        while seen < limit and (chunk := await reader.read(65536)):
+            seen += len(chunk)
+
+    try:
+        await asyncio.wait_for(drain(), seconds)
+    except asyncio.TimeoutError:
+        pass
 
 
 def problem(status: int, detail: str, title: str | None = None) -> Response:
