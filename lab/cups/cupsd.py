@@ -6,6 +6,9 @@ Why each setting is there (measured on Debian 12, CUPS 2.4.2):
   job names and users from anyone but the owner, and the watcher needs both.
 * ``PreserveJobHistory Yes`` / ``PreserveJobFiles Yes``: the catch-up scan reads finished jobs and
   the page counter reads their spooled documents (CUPS-Get-Document).
+* ``DirtyCleanInterval 0``: cupsd writes job control files and printers.conf lazily (30 s by
+  default); a ``kill -9`` inside that window loses the queues and every job submitted in it,
+  control file and all. Sites should set it too (see ``drivers/cups/watcher.py``).
 * ``FileDevice Yes``: queues print into files instead of hardware.
 * Filters run as user ``lp``: every directory they touch must be reachable by ``lp``, so the lab
   lives under a 0755 directory (pytest's ``tmp_path`` is 0700 and makes every job end in
@@ -62,6 +65,7 @@ LogLevel {log_level}
 PreserveJobHistory Yes
 PreserveJobFiles Yes
 MaxJobs 0
+DirtyCleanInterval 0
 Browsing No
 WebInterface No
 DefaultAuthType None
@@ -182,6 +186,10 @@ class CupsLab:
 
     def remove_queue(self, name: str) -> None:
         self._lpadmin("-x", name)
+
+    def lpadmin(self, *args: str) -> None:
+        """Any other lpadmin change, e.g. ``("-p", "ps", "-o", "printer-error-policy=...")``."""
+        self._lpadmin(*args)
 
     # -- internals -----------------------------------------------------------------------------
     def _write_config(self) -> None:
