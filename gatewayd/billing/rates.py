@@ -25,9 +25,9 @@ from .usage import Colour
 class MatchKind(enum.Enum):
     """How a fax-out destination entry picks numbers (one key per entry in the config)."""
 
-    CLASS = "class"  #: "local" / "national" / "international" (the catch-all abroad)
-    REGION = "region"  #: an ISO region, to split a shared code: +1 "CA" apart from the USA
     PREFIX = "prefix"  #: an E.164 prefix: "+852", "+1264"; the longest matching one wins
+    REGION = "region"  #: an ISO region, to split a shared code: +1 "CA" apart from the USA
+    CLASS = "class"  #: "local" / "national" / "international" (the catch-all abroad)
 
 
 class ErrorPagePolicy(enum.Enum):
