@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,10 +34,9 @@ from drivers.cups.attributes import (Counted, QueueDefaults, job_event, queue_of
 from drivers.cups.client import TERMINAL_STATES, Attributes, CupsClient
 from drivers.cups.config import CupsConfig
 from drivers.cups.cursor import JobCursor
-from drivers.cups.errors import (CupsError, CupsNotFound, CupsRequestFailed, CupsUnavailable,
-                                 PageCountError)
+from drivers.cups.errors import CupsError, CupsNotFound, CupsRequestFailed, CupsUnavailable
 from drivers.cups.events import PageCountSource, PrintJobFinished
-from drivers.cups.pagecount import count_pages
+from drivers.cups.pagecount import DocumentPages, count_many
 
 log = structlog.get_logger()
 
@@ -88,7 +87,7 @@ class Watcher:
                  cursor_path: Path | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 page_counter: Callable[[Path], int | None] = count_pages):
+                 page_counter: Callable[[Sequence[Path]], list[DocumentPages]] = count_many):
         self.config = config
         self.client = client or CupsClient(config.server)
         self._cursor = JobCursor(cursor_path, config.server)
@@ -144,18 +143,18 @@ class Watcher:
     # -- internals ---------------------------------------------------------------------------
     def _step(self) -> list[PrintJobFinished]:
         now = self._monotonic()
-        events: list[PrintJobFinished] = []
         if self._subscription is None:
             self._subscribe(now)
         elif now >= self._renew_at:
             self._renew(now)
+        # job id -> the notification's impressions; a job can come from both in one step.
+        finished: dict[int, int | None] = {}
         if self._subscription is not None:
-            events += self._pull()
+            finished.update(self._pull())
         if self._monotonic() >= self._scan_at:
-            events += self._scan()
-        # A job can come from both the notification and the scan in the same step.
-        unique = {e.natural_key: e for e in events}
-        return list(unique.values())
+            for job_id in self._scan():
+                finished.setdefault(job_id, None)
+        return self._events(finished)
 
     def _subscribe(self, now: float) -> None:
         self._subscription = self.client.create_subscription(self.config.lease)
@@ -177,7 +176,7 @@ class Watcher:
         self._renew_at = now + self.config.lease / 2
         self._set(lease_renewed_at=self._now())
 
-    def _pull(self) -> list[PrintJobFinished]:
+    def _pull(self) -> dict[int, int | None]:
         assert self._subscription is not None
         try:
             notes = self.client.notifications(self._subscription, self._next_sequence)
@@ -186,8 +185,8 @@ class Watcher:
             log.warning("cups.subscription_lost", subscription=self._subscription)
             self._subscription = None
             self._subscribe(self._monotonic())
-            return []
-        events = []
+            return {}
+        finished: dict[int, int | None] = {}
         for note in notes:
             seq = int(note.get("notify-sequence-number", 0))
             if seq > self._next_sequence:
@@ -197,52 +196,70 @@ class Watcher:
             self._next_sequence = max(self._next_sequence, seq + 1)
             if note.get("notify-subscribed-event") != "job-completed":
                 continue
-            event = self._finished_job(int(note["notify-job-id"]),
-                                       note.get("job-impressions-completed"))
-            if event is not None:
+            notified = note.get("job-impressions-completed")
+            finished[int(note["notify-job-id"])] = notified if isinstance(notified, int) else None
+        return finished
+
+    def _events(self, finished: Mapping[int, int | None]) -> list[PrintJobFinished]:
+        """Events for finished jobs: attributes, spooled documents, one batch page count."""
+        jobs = [a for a in map(self._terminal_attributes, sorted(finished)) if a is not None]
+        documents = {int(a["job-id"]): self._fetch_documents(a) for a in jobs}
+        paths = [p for docs in documents.values() if docs for p in docs]
+        try:
+            counts = {c.path: c for c in self._count_pages(paths)}
+        finally:
+            for p in paths:
+                p.unlink(missing_ok=True)
+        events = []
+        for attrs in jobs:
+            job_id = int(attrs["job-id"])
+            queue = queue_of(attrs)
+            event = job_event(attrs, server=self.config.server, queue=self.config.queue(queue),
+                              defaults=self._queue_defaults(queue),
+                              counted=self._counted(attrs, documents[job_id], counts),
+                              notified_impressions=finished[job_id])
+            if event.natural_key not in self._emitted:
                 events.append(event)
         return events
 
-    def _finished_job(self, job_id: int, notified: Any = None) -> PrintJobFinished | None:
+    def _terminal_attributes(self, job_id: int) -> Attributes | None:
         try:
             attrs = self.client.job_attributes(job_id)
         except CupsNotFound:
-            # Purged from history before we read it (MaxJobs, PreserveJobHistory): nothing to
-            # bill from; say so loudly, it is a configuration problem.
+            # Purged from history before we read it (MaxJobs, PreserveJobHistory, its queue
+            # deleted): nothing to bill from; say so loudly, it is a configuration problem.
             log.error("cups.job_vanished", job_id=job_id)
             return None
         if int(attrs.get("job-state", 0)) not in TERMINAL_STATES:
             return None  # restarted (Restart-Job) after the notification: the scan follows it
-        queue = queue_of(attrs)
-        event = job_event(attrs, server=self.config.server, queue=self.config.queue(queue),
-                          defaults=self._queue_defaults(queue), counted=self._count(queue, attrs),
-                          notified_impressions=notified if isinstance(notified, int) else None)
-        if event.natural_key in self._emitted:
-            return None
-        return event
+        return attrs
 
-    def _count(self, queue: str, attrs: Attributes) -> Counted:
-        job_id = int(attrs["job-id"])
-        total = 0
+    def _fetch_documents(self, attrs: Attributes) -> list[Path] | None:
+        """The job's spooled documents as temp files; None if any is gone (files purged)."""
+        job_id, queue = int(attrs["job-id"]), queue_of(attrs)
+        paths: list[Path] = []
         for number in range(1, int(attrs.get("number-of-documents", 1) or 0) + 1):
             try:
-                path = self.client.fetch_document(queue, job_id, number)
-            except CupsRequestFailed as err:  # spool file purged or never received
+                paths.append(self.client.fetch_document(queue, job_id, number))
+            except CupsRequestFailed as err:
                 log.info("cups.document_unavailable", job_id=job_id, document=number,
                          reason=err.message)
-                break
-            try:
-                pages = self._count_pages(path)
-            except PageCountError as err:
-                log.warning("cups.page_count_failed", job_id=job_id, error=str(err))
-                break
-            finally:
-                path.unlink(missing_ok=True)
-            if pages is None:
-                break
-            total += pages
-        else:
-            return Counted(total, PageCountSource.SPOOLED_DOCUMENT)
+                for p in paths:
+                    p.unlink(missing_ok=True)
+                return None
+        return paths
+
+    def _counted(self, attrs: Attributes, documents: list[Path] | None,
+                 counts: Mapping[Path, DocumentPages]) -> Counted:
+        if documents is not None:
+            results = [counts[p] for p in documents]
+            for r in results:
+                if r.problem:
+                    log.warning("cups.page_count_failed", job_id=attrs["job-id"],
+                                problem=r.problem)
+            if all(r.pages is not None for r in results):
+                return Counted(sum(r.pages or 0 for r in results),
+                               PageCountSource.SPOOLED_DOCUMENT)
         at_submit = submit_time_pages(attrs)
         if at_submit is not None:
             return Counted(at_submit, PageCountSource.AT_SUBMIT)
@@ -257,11 +274,14 @@ class Watcher:
             self._defaults[queue] = QueueDefaults.from_attributes(attrs)
         return self._defaults[queue]
 
-    def _scan(self) -> list[PrintJobFinished]:
+    def _scan(self) -> list[int]:
+        """Finished jobs from the low-water mark on that were not emitted yet."""
         self._defaults.clear()  # pick up queue changes made since the last scan
         jobs = self.client.jobs_from(self._low_water)
         wall = self._now()
-        events, stuck, unsettled = [], [], set()
+        finished: list[int] = []
+        stuck: list[StuckJob] = []
+        unsettled: set[int] = set()
         for job_id, attrs in sorted(jobs.items()):
             self._max_seen = max(self._max_seen, job_id)
             state = int(attrs.get("job-state", 0))
@@ -273,15 +293,13 @@ class Watcher:
                    f"{attrs.get('time-at-completed')}")
             if key in self._emitted:
                 continue
-            event = self._finished_job(job_id)
-            if event is not None:
-                unsettled.add(job_id)
-                events.append(event)
+            unsettled.add(job_id)
+            finished.append(job_id)
         self._unsettled = unsettled
         self._scan_at = self._monotonic() + self.config.catchup_interval
         self._set(last_scan_at=wall, queues=self._queue_status(), stuck_jobs=tuple(stuck))
         self._advance_low_water()
-        return events
+        return finished
 
     def _stuck(self, job_id: int, attrs: Attributes, state: int,
                wall: datetime) -> list[StuckJob]:

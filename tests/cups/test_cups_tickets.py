@@ -13,6 +13,7 @@ from drivers.cups.config import CupsConfig
 from drivers.cups.errors import SubmitError
 from drivers.cups.events import JobOutcome, PageCountSource, PrintJobFinished, Purpose, Sides
 from drivers.cups.marks import job_title, ticket_ref
+from drivers.cups.pagecount import DocumentPages
 from drivers.cups.submit import PrintRequest, submit
 from drivers.cups.watcher import Watcher
 from lab.cups.cupsd import CupsLab
@@ -94,7 +95,7 @@ def test_fallbacks_when_the_spooled_document_cannot_be_counted(
     submitted = submit(config, PrintRequest("ps", documents["3p-A4-mono"], "T-2026-000131",
                                             copies=2)).job_id
     by_lp = _lp(cups_lab, "ps", documents["3p-A4-mono"], "-n", "2")
-    events = _finish(config, {submitted, by_lp}, page_counter=lambda path: None)
+    events = _finish(config, {submitted, by_lp}, page_counter=lambda paths: [DocumentPages(p, None) for p in paths])
     assert events[submitted].page_count_source is PageCountSource.AT_SUBMIT
     assert (events[submitted].document_pages, events[submitted].billed_sides) == (3, 6)
     # Only CUPS' word is left; on the PostScript queue it happens to be right.
