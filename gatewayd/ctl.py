@@ -81,12 +81,14 @@ class Client:
         return self.request("POST", target, {k: v for k, v in (body or {}).items() if v is not None})
 
 
+#: The site's time zone, from GET /status; times are stored in UTC and shown in local time.
+_site_zone: ZoneInfo | None = None
+
+
 def _local(iso: str | None) -> str:
-    """Times are stored in UTC and shown in the desk's local time."""
     if not iso:
         return ""
-    zone = ZoneInfo(os.environ.get("GATEWAYD_TZ", "Asia/Shanghai"))
-    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromisoformat(iso).astimezone(_site_zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _customer(t: dict[str, Any]) -> str:
@@ -313,7 +315,10 @@ def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)  # exits 2 on usage errors
     client = Client(args.socket)
+    global _site_zone
     try:
+        if not args.json:
+            _site_zone = ZoneInfo(client.get("/status")["site"].get("timezone", "UTC"))
         result, text = run(args, client)
     except Unreachable as err:
         print(f"gatewayctl: {err}", file=sys.stderr)

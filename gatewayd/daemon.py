@@ -71,6 +71,7 @@ class Daemon:
             self._writer,
             staff_group_gid=grp.getgrnam(group).gr_gid if group else None,
             device_status=supervisor.status,
+            site={k: config.site[k] for k in ("name", "country", "timezone", "currency")},
         )
         server = ApiServer(
             config.socket_path, api.handle, mode=int(config.api["mode"], 8), group=group,

@@ -74,8 +74,10 @@ class Api:
         *,
         staff_group_gid: int | None = None,
         device_status: Callable[[], list[dict[str, Any]]] = list,
+        site: dict[str, Any] | None = None,
     ):
         self.ledger = ledger
+        self.site = site or {}
         self.executor = executor
         self.staff_group_gid = staff_group_gid
         self.device_status = device_status
@@ -159,6 +161,7 @@ def status(api: Api, call: Call) -> dict[str, Any]:
     url = api.ledger.sessions.kw["bind"].url
     return {
         "version": gatewayd.__version__,
+        "site": api.site,
         "uptime_s": round(time.monotonic() - api.started, 1),
         "database": {"backend": url.get_backend_name(), "url": url.render_as_string(hide_password=True)},
         "devices": api.device_status(),

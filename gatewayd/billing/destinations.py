@@ -78,7 +78,9 @@ _ALLOWED = re.compile(r"[0-9+,\s\-.()/]*")
 
 def _clean(plan: DialPlan, dialed: str) -> str:
     """Digits (with a leading '+' if typed) after the outside-line prefix, or ``_Refused``."""
-    text = unicodedata.normalize("NFKC", dialed).strip()  # full-width ０２１ and ＋ to ASCII
+    text = dialed.strip()
+    if not text.isascii():  # full-width ０２１ and ＋ from a Chinese input method to ASCII
+        text = unicodedata.normalize("NFKC", text).strip()
     if not text:
         raise _Refused("empty number")
     if not _ALLOWED.fullmatch(text):

@@ -9,7 +9,7 @@ The call record decides which rules apply, in this order:
 
 from __future__ import annotations
 
-from collections import Counter
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,8 +19,8 @@ from .destinations import Destination
 from .errors import NotPriced
 from .money import format_price
 from .rates import DestinationRate, ErrorPagePolicy, FailedCallPolicy, FaxOutRates, RateTable
-from .timebands import band_at
-from .usage import FaxCallUsage, PageResult, Service
+from .timebands import TimeBand, band_at
+from .usage import FaxCallUsage, PageOutcome, PageResult, Service
 
 FAX = Service.FAX_OUT
 ONE = Decimal(1)
@@ -44,10 +44,62 @@ def rate_fax_out(table: RateTable, zone: ZoneInfo, destination: Destination,
     call = _Call(table, rates, entry, destination, usage, zone)
     if usage.connected_at is None:
         return call.unanswered()
-    confirmed = {p.page for p in usage.pages if p.result is PageResult.CONFIRMED}
-    if not usage.completed and not confirmed:
+    tally = _PageTally(usage.pages)
+    if not usage.completed and not tally.confirmed:
         return call.failed()
-    return [*call.time(), *call.connect_fee(), *call.pages(confirmed)]
+    return [*call.time(), *call.connect_fee(), *call.pages(tally)]
+
+
+class _PageTally:
+    """The transmissions of one call, counted in one pass."""
+
+    def __init__(self, pages: tuple[PageOutcome, ...]):
+        confirmed: set[int] = set()
+        resent: dict[int, int] = {}  # page -> how many times the receiver rejected it
+        sent: set[int] = set()
+        for p in pages:
+            sent.add(p.page)
+            if p.result is PageResult.CONFIRMED:
+                confirmed.add(p.page)
+            elif p.result is PageResult.ERROR_PAGE:
+                resent[p.page] = resent.get(p.page, 0) + 1
+        self.confirmed = sorted(confirmed)
+        self.resent = dict(sorted(resent.items()))
+        self.lost = sorted(sent - confirmed - resent.keys())
+
+
+@dataclass(frozen=True, slots=True)
+class _TimeCharge:
+    """What a time line says and costs, given only the entry, the band and the duration."""
+
+    billed_s: int
+    price: Decimal
+    quantity: Decimal
+    amount: Decimal
+    text: str  #: after the destination label: ", 3 min 12 s → 4 × 60 s at 8.00/min = 32.00"
+
+
+def _time_charge(table: RateTable, entry: DestinationRate, band: TimeBand | None,
+                 duration_s: int) -> _TimeCharge:
+    key = (entry.match, band.name if band else None, duration_s)
+    cached = table.time_charges.get(key)
+    if cached is not None:
+        return cached
+    first, following = entry.first_increment_s, entry.next_increment_s
+    billed = billed_seconds(duration_s, first, following)
+    price = entry.per_minute * band.factor if band else entry.per_minute
+    rate = f"{format_price(price)}/min"
+    if band:
+        rate += f" ({band.name} rate: {format_price(entry.per_minute)} × {band.factor})"
+    # 61 s in 1-second blocks is 1.01666... min: the amount comes from the exact product
+    amount = table.money.round(price * billed / 60)
+    text = (f", {format_duration(duration_s)} → {_blocks(billed, first, following)} at {rate}"
+            f" = {format_price(amount)}")
+    charge = _TimeCharge(billed, price, display_quantity(Decimal(billed) / 60), amount, text)
+    if len(table.time_charges) > 100_000:  # bounded: a runaway range of durations
+        table.time_charges.clear()
+    table.time_charges[key] = charge
+    return charge
 
 
 class _Call:
@@ -99,27 +151,19 @@ class _Call:
         return [note, *time, *fee]
 
     def time(self) -> list[Charge]:
-        entry, usage = self.entry, self.usage
-        first, following = entry.first_increment_s, entry.next_increment_s
-        billed = billed_seconds(usage.duration_s, first, following)
+        entry, duration = self.entry, self.usage.duration_s
         band = band_at(self.rates.time_bands, self.table.calendar, self.local_start)
-        price = entry.per_minute * band.factor if band else entry.per_minute
-        rate = f"{format_price(price)}/min"
-        if band:
-            rate += f" ({band.name} rate: {format_price(entry.per_minute)} × {band.factor})"
-        blocks = _blocks(billed, first, following)
-        inputs = {**self.inputs, "duration_s": usage.duration_s, "billed_s": billed,
-                  "first_increment_s": first, "next_increment_s": following,
+        t = _time_charge(self.table, entry, band, duration)
+        inputs = {**self.inputs, "duration_s": duration, "billed_s": t.billed_s,
+                  "first_increment_s": entry.first_increment_s,
+                  "next_increment_s": entry.next_increment_s,
                   "per_minute": str(entry.per_minute), "band": band.name if band else None,
                   "band_factor": str(band.factor) if band else None}
-        text = f"{self.label}, {format_duration(usage.duration_s)} → {blocks} at {rate}"
-        minutes = Decimal(billed) / 60
-        line = priced_line(self.money, FAX, lambda amount: f"{text} = {amount}",
-                           display_quantity(minutes), "min", price, entry.rule, self.version,
-                           inputs, exact_amount=price * billed / 60)
-        if line.amount >= entry.minimum:
+        line = Charge(FAX, self.label + t.text, t.quantity, "min", t.price, t.amount, entry.rule,
+                      self.version, inputs)
+        if t.amount >= entry.minimum:
             return [line]
-        top_up = entry.minimum - line.amount
+        top_up = entry.minimum - t.amount
         return [line, self._fee(f"below the minimum charge {format_price(entry.minimum)}: "
                                 f"+{format_price(top_up)}", "call", top_up,
                                 f"{entry.rule}.minimum", minimum=str(entry.minimum))]
@@ -130,28 +174,27 @@ class _Call:
             return []
         return [self._fee(f"connect fee {format_price(fee)}", "call", fee, "fax_out.connect_fee")]
 
-    def pages(self, confirmed: set[int]) -> list[Charge]:
+    def pages(self, tally: _PageTally) -> list[Charge]:
         per_page, lines = self.rates.per_page, []
-        if confirmed and per_page:
-            count = len(confirmed)
+        count = len(tally.confirmed)
+        if count and per_page:
             lines.append(priced_line(
                 self.money, FAX,
                 lambda amount: f"{plural(count, 'page')} × {format_price(per_page)} = {amount}",
                 count, "page", per_page, "fax_out.per_page", self.version,
-                {**self.inputs, "pages_confirmed": sorted(confirmed)}))
-        resent = Counter(p.page for p in self.usage.pages if p.result is PageResult.ERROR_PAGE)
-        if resent:
-            lines.append(self._error_pages(resent))
-        lost = sorted({p.page for p in self.usage.pages} - confirmed - set(resent))
-        if lost:
-            lines.append(self._note(f"{_pages(lost)} not confirmed (line dropped), not charged",
-                                    "fax_out.per_page", pages_unconfirmed=lost))
+                {**self.inputs, "pages_confirmed": tally.confirmed}))
+        if tally.resent:
+            lines.append(self._error_pages(tally.resent))
+        if tally.lost:
+            lines.append(self._note(f"{_pages(tally.lost)} not confirmed (line dropped), not charged",
+                                    "fax_out.per_page", pages_unconfirmed=tally.lost))
         return lines
 
-    def _error_pages(self, resent: Counter[int]) -> Charge:
-        which = ", ".join(f"{p}" + (f" ({n} times)" if n > 1 else "") for p, n in sorted(resent.items()))
+    def _error_pages(self, resent: dict[int, int]) -> Charge:
+        which = ", ".join(f"{p}" + (f" ({n} times)" if n > 1 else "") for p, n in resent.items())
         text = f"{'page' if len(resent) == 1 else 'pages'} {which} resent (ErrorPage)"
-        extra = {"error_pages": sorted(resent.elements()), "policy": self.rates.error_pages.value}
+        extra = {"error_pages": [p for p, n in resent.items() for _ in range(n)],
+                 "policy": self.rates.error_pages.value}
         if self.rates.error_pages is ErrorPagePolicy.NOT_CHARGED:
             return self._note(f"{text}, not charged", "fax_out.error_pages", **extra)
         count, per_page = sum(resent.values()), self.rates.per_page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import enum
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,6 +50,7 @@ class MoneyRule:
         return amount.quantize(self.quantum, rounding=self.rounding.decimal_mode)
 
 
+@functools.lru_cache(maxsize=4096)  # a price list has few distinct prices; every line prints some
 def format_price(value: Decimal) -> str:
     """A price as people read it: at least two decimals, more only when the price has them.
 

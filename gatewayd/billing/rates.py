@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .destinations import CallClass, Destination
@@ -70,13 +71,13 @@ class FaxOutRates:
     # Lookup indexes, built once: longest-prefix matching is a handful of dict probes.
     _prefixes: dict[str, DestinationRate] = field(init=False, repr=False, compare=False)
     _prefix_lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _others: dict[tuple[MatchKind, str], DestinationRate] = field(
-        init=False, repr=False, compare=False
-    )
+    _others: dict[str, DestinationRate] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         prefixes = {d.match[1:]: d for d in self.destinations if d.kind is MatchKind.PREFIX}
-        others = {(d.kind, d.match): d for d in self.destinations if d.kind is not MatchKind.PREFIX}
+        # keyed "class:local", "region:CA": str keys hash from a cache, enum tuples do not
+        others = {f"{d.kind.value}:{d.match}": d for d in self.destinations
+                  if d.kind is not MatchKind.PREFIX}
         object.__setattr__(self, "_prefixes", prefixes)
         object.__setattr__(self, "_prefix_lengths", tuple(sorted({len(p) for p in prefixes}, reverse=True)))
         object.__setattr__(self, "_others", others)
@@ -88,12 +89,12 @@ class FaxOutRates:
         others = self._others
         call_class = destination.call_class
         if call_class is not CallClass.INTERNATIONAL:
-            for name in (call_class.value, CallClass.NATIONAL.value):
-                entry = others.get((MatchKind.CLASS, name))
+            for key in (f"class:{call_class.value}", "class:national"):
+                entry = others.get(key)
                 if entry is not None:
                     return entry
         if destination.region is not None:
-            entry = others.get((MatchKind.REGION, destination.region))
+            entry = others.get(f"region:{destination.region}")
             if entry is not None:
                 return entry
         digits = destination.e164[1:]
@@ -102,7 +103,7 @@ class FaxOutRates:
             if entry is not None:
                 return entry
         if call_class is CallClass.INTERNATIONAL:
-            entry = others.get((MatchKind.CLASS, CallClass.INTERNATIONAL.value))
+            entry = others.get("class:international")
             if entry is not None:
                 return entry
         raise NoRateForDestination(destination.e164, version)
@@ -159,25 +160,31 @@ class RateTable:
     copy: SideRates | None = None
     typing: PerPage | None = None
     errand: ErrandRates | None = None
+    #: fax_out's time charges by (destination match, band name, seconds): rating runs for every
+    #: call and quote, and a table prices the same few durations over and over (bench/rating.py)
+    time_charges: dict[tuple[str, str | None, int], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class RateBook:
     tables: tuple[RateTable, ...]  #: sorted by effective time
-    _starts: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+    _starts: dict[ZoneInfo, tuple[datetime, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        ordered = tuple(sorted(self.tables, key=lambda t: t.effective))
-        object.__setattr__(self, "tables", ordered)
-        object.__setattr__(self, "_starts", tuple(t.effective for t in ordered))
+        object.__setattr__(self, "tables", tuple(sorted(self.tables, key=lambda t: t.effective)))
 
     def in_force(self, at: datetime, zone: ZoneInfo) -> RateTable:
-        """The table that took effect last at or before ``at`` (aware, any zone), comparing
-        wall-clock times in the site's ``zone``."""
+        """The table that took effect last at or before ``at`` (aware, any zone); effective
+        times are wall-clock times in the site's ``zone``."""
         if at.tzinfo is None or at.utcoffset() is None:
             raise InvalidUsage(f"rating time must be timezone-aware, got {at.isoformat()}")
-        local = at.astimezone(zone).replace(tzinfo=None)
-        index = bisect.bisect_right(self._starts, local)
+        starts = self._starts.get(zone)
+        if starts is None:  # aware starts, once per zone: then bisect compares instants
+            starts = tuple(t.effective.replace(tzinfo=zone) for t in self.tables)
+            self._starts[zone] = starts
+        index = bisect.bisect_right(starts, at)
         if index == 0:
             raise NoRateTableInForce(at)
         return self.tables[index - 1]
