@@ -203,12 +203,13 @@ class Watcher:
     def _events(self, finished: Mapping[int, int | None]) -> list[PrintJobFinished]:
         """Events for finished jobs: attributes, spooled documents, one batch page count."""
         jobs = [a for a in map(self._terminal_attributes, sorted(finished)) if a is not None]
-        documents = {int(a["job-id"]): self._fetch_documents(a) for a in jobs}
-        paths = [p for docs in documents.values() if docs for p in docs]
+        fetched: list[Path] = []  # every temp file, removed even if cupsd goes away mid-way
         try:
-            counts = {c.path: c for c in self._count_pages(paths)}
+            documents = {int(a["job-id"]): self._fetch_documents(a, fetched) for a in jobs}
+            counts = {c.path: c for c in self._count_pages(
+                [p for docs in documents.values() if docs for p in docs])}
         finally:
-            for p in paths:
+            for p in fetched:
                 p.unlink(missing_ok=True)
         events = []
         for attrs in jobs:
@@ -234,19 +235,20 @@ class Watcher:
             return None  # restarted (Restart-Job) after the notification: the scan follows it
         return attrs
 
-    def _fetch_documents(self, attrs: Attributes) -> list[Path] | None:
-        """The job's spooled documents as temp files; None if any is gone (files purged)."""
+    def _fetch_documents(self, attrs: Attributes, fetched: list[Path]) -> list[Path] | None:
+        """The job's spooled documents as temp files (also appended to ``fetched``, for the
+        caller to remove); None if any is gone (files purged, queue deleted)."""
         job_id, queue = int(attrs["job-id"]), queue_of(attrs)
         paths: list[Path] = []
         for number in range(1, int(attrs.get("number-of-documents", 1) or 0) + 1):
             try:
-                paths.append(self.client.fetch_document(queue, job_id, number))
+                path = self.client.fetch_document(queue, job_id, number)
             except CupsRequestFailed as err:
                 log.info("cups.document_unavailable", job_id=job_id, document=number,
                          reason=err.message)
-                for p in paths:
-                    p.unlink(missing_ok=True)
                 return None
+            fetched.append(path)
+            paths.append(path)
         return paths
 
     def _counted(self, attrs: Attributes, documents: list[Path] | None,

@@ -259,8 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     with lab:
-        print(f"socket={lab.socket} queues={','.join(lab.queue_names)} out={lab.output_dir}",
-              flush=True)
+        # Imported here: the lab itself needs no fpdf2, only the demo's sample documents do.
+        from lab.cups.documents import make_documents
+        docs = lab.dir / "docs"
+        make_documents(docs)
+        print(f"socket={lab.socket} queues={','.join(lab.queue_names)} out={lab.output_dir} "
+              f"documents={docs}", flush=True)
         while not stop and lab.running:
             time.sleep(0.2)
     return 0
