@@ -13,7 +13,8 @@ import structlog
 
 from gatewayd import config as config_mod
 from gatewayd import db, events, systemd
-from gatewayd.api.routes import Api
+from gatewayd.api import routes
+from gatewayd.api.app import Api
 from gatewayd.api.server import ApiServer
 from gatewayd.audit import DAEMON
 from gatewayd.ledger import Ledger
@@ -69,6 +70,7 @@ class Daemon:
         api = Api(
             self.ledger,
             self._writer,
+            routes(),
             staff_group_gid=grp.getgrnam(group).gr_gid if group else None,
             device_status=supervisor.status,
             site={k: config.site[k] for k in ("name", "country", "timezone", "currency")},

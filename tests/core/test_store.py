@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from gatewayd import db
-from gatewayd.api.routes import Api, Call
+from gatewayd.api.app import Api, Call
 from gatewayd.audit import Caller
 from gatewayd.errors import InvalidValue
 from gatewayd.ledger import Ledger
@@ -69,8 +69,8 @@ def test_the_audit_trail_cannot_be_rewritten(ledger: Ledger) -> None:
 
 def test_staff_only_routes_check_the_callers_groups(ledger: Ledger) -> None:
     staff_gid = os.getgid() + 4242  # a group the test's own user is not in
-    api = Api(ledger, executor=None, staff_group_gid=staff_gid)  # type: ignore[arg-type]
+    api = Api(ledger, None, [], staff_group_gid=staff_gid)  # type: ignore[arg-type]
     outsider = Call(Caller("nobody", 65534), 65534, {}, {}, {})
     assert not api._is_staff(outsider)
     assert api._is_staff(Call(Caller("root", 0), 0, {}, {}, {}))
-    assert Api(ledger, executor=None)._is_staff(outsider)  # type: ignore[arg-type]
+    assert Api(ledger, None, [])._is_staff(outsider)  # type: ignore[arg-type]

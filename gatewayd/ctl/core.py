@@ -1,0 +1,202 @@
+"""gatewayctl's core commands: status, tickets, charges, payments, events, tenants, audit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+from urllib.parse import quote
+
+from gatewayd.ctl.client import Client
+from gatewayd.ctl.render import change, local, show_events, show_ticket, show_tickets
+from gatewayd.models import TicketKind
+from gatewayd.tables import render
+from gatewayd.tickets import TRANSITIONS
+
+Result = tuple[Any, str | None]
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param wants key=value, got {pair!r}")
+        out[key] = value
+    return out
+
+
+def status(args: argparse.Namespace, client: Client) -> Result:
+    s = client.get("/status")
+    devices = render(["device", "running", "restarts", "last error"],
+                     [(d["driver"], d["running"], d["restarts"], d["last_error"]) for d in s["devices"]])
+    return s, f"gatewayd {s['version']}, up {s['uptime_s']} s, database {s['database']['url']}\n{devices}"
+
+
+def ticket_open(args: argparse.Namespace, client: Client) -> Result:
+    t = client.post("/tickets", {
+        "kind": args.kind, "company": args.company, "room": args.room, "guest_name": args.guest,
+        "guest_phone": args.phone, "device": args.device, "params": _params(args.param) or None,
+        "quoted_total": args.quote, "note": args.note,
+    })
+    return t, show_ticket(t)
+
+
+def ticket_list(args: argparse.Namespace, client: Client) -> Result:
+    ts = client.get("/tickets", state=args.state, kind=args.kind, tenant=args.tenant, since=args.since,
+                    until=args.until)
+    return ts, show_tickets(ts)
+
+
+def ticket_show(args: argparse.Namespace, client: Client) -> Result:
+    t = client.get(f"/tickets/{quote(args.id)}")
+    return t, show_ticket(t)
+
+
+def ticket_transition(args: argparse.Namespace, client: Client) -> Result:
+    body: dict[str, Any] = {"version": args.version}
+    for option in ("reason", "signed_by", "method"):
+        body[option] = getattr(args, option, None)
+    t = client.post(f"/tickets/{quote(args.id)}/{args.action}", body)
+    return t, show_ticket(t)
+
+
+def charge(args: argparse.Namespace, client: Client) -> Result:
+    t = client.post(f"/tickets/{quote(args.id)}/charges", {
+        "description": args.description, "quantity": args.quantity, "unit_price": args.unit_price, "unit": args.unit,
+    })
+    return t, show_ticket(t)
+
+
+def pay(args: argparse.Namespace, client: Client) -> Result:
+    t = client.post(f"/tickets/{quote(args.id)}/payments", {"amount": args.amount, "method": args.method})
+    return t, show_ticket(t)
+
+
+def events_list(args: argparse.Namespace, client: Client) -> Result:
+    es = client.get("/events", unattributed=args.unattributed, kind=args.kind, device=args.device,
+                    ticket=args.ticket)
+    return es, show_events(es)
+
+
+def events_add(args: argparse.Namespace, client: Client) -> Result:
+    e = client.post("/events", {"kind": args.kind, "device": args.device, "natural_key": args.key,
+                                "occurred_at": args.at, "payload": json.loads(args.payload), "ticket": args.ticket})
+    return e, show_events([e])
+
+
+def events_attach(args: argparse.Namespace, client: Client) -> Result:
+    e = client.post(f"/events/{args.event}/attach", {"ticket": args.ticket})
+    return e, show_events([e])
+
+
+def tenant_list(args: argparse.Namespace, client: Client) -> Result:
+    ts = client.get("/tenants")
+    return ts, render(["company", "rooms", "contact", "phone"],
+                      [(t["company"], ",".join(t["rooms"]), t["contact"], t["phone"]) for t in ts])
+
+
+def tenant_add(args: argparse.Namespace, client: Client) -> Result:
+    t = client.post("/tenants", {"company": args.company, "rooms": args.rooms, "contact": args.contact,
+                                 "phone": args.phone, "email": args.email})
+    return t, f"saved {t['company']}"
+
+
+def tenant_import(args: argparse.Namespace, client: Client) -> Result:
+    with open(args.csv, encoding="utf-8-sig") as f:
+        report = client.post("/tenants/import", {"csv": f.read()})
+    text = f"imported {report['imported']}, rejected {len(report['rejected'])}"
+    for r in report["rejected"]:
+        text += f"\n  line {r['line']}: {r['reason']}"
+    return report, text
+
+
+def audit(args: argparse.Namespace, client: Client) -> Result:
+    entries = client.get("/audit", entity="ticket" if args.ticket else None, id=args.ticket)
+    return entries, render(["at", "who", "action", "what", "change"],
+                           [(local(e["at"]), e["actor"], e["action"], e["entity_id"],
+                             change(e) + (" [manual]" if e["manual"] else "")) for e in entries])
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("status", help="daemon and device status").set_defaults(handler=status)
+
+    ticket = sub.add_parser("ticket", help="service tickets").add_subparsers(dest="action", required=True)
+    op = ticket.add_parser("open", help="open a ticket")
+    op.add_argument("kind", choices=[k.value for k in TicketKind])
+    op.add_argument("--company", help="tenant company (from the roster)")
+    op.add_argument("--room")
+    op.add_argument("--guest", help="walk-in guest's name")
+    op.add_argument("--phone", help="walk-in guest's phone")
+    op.add_argument("--device", help="copier/printer/modem the job uses")
+    op.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="kind-specific detail")
+    op.add_argument("--quote", help="quoted price, e.g. 30.00")
+    op.add_argument("--note")
+    op.set_defaults(handler=ticket_open)
+    ls = ticket.add_parser("list", help="list tickets")
+    for option in ("--state", "--kind", "--tenant"):
+        ls.add_argument(option)
+    ls.add_argument("--since", help="ISO time with offset")
+    ls.add_argument("--until", help="ISO time with offset")
+    ls.set_defaults(handler=ticket_list)
+    show = ticket.add_parser("show", help="one ticket, every charge explained")
+    show.add_argument("id")
+    show.set_defaults(handler=ticket_show)
+    for action in TRANSITIONS:
+        a = ticket.add_parser(action, help=f"{action} a ticket")
+        a.add_argument("id")
+        a.add_argument("--version", type=int, help="refuse if the ticket changed since this version")
+        if action in ("cancel", "fail"):
+            a.add_argument("--reason", required=True)
+        if action == "complete":
+            a.add_argument("--signed-by", help="customer who signed the form")
+        if action == "settle":
+            a.add_argument("--method", choices=["cash", "account"], default="cash")
+        a.set_defaults(handler=ticket_transition)
+
+    c = sub.add_parser("charge", help="add a manual charge line")
+    c.add_argument("id")
+    c.add_argument("description")
+    c.add_argument("quantity")
+    c.add_argument("unit_price")
+    c.add_argument("--unit", default="item")
+    c.set_defaults(handler=charge)
+    p = sub.add_parser("pay", help="take a payment before settlement (temporary receipt)")
+    p.add_argument("id")
+    p.add_argument("amount")
+    p.add_argument("--method", choices=["cash", "account"], default="cash")
+    p.set_defaults(handler=pay)
+
+    ev = sub.add_parser("events", help="device events").add_subparsers(dest="action", required=True)
+    el = ev.add_parser("list")
+    el.add_argument("--unattributed", action="store_true")
+    for option in ("--kind", "--device", "--ticket"):
+        el.add_argument(option)
+    el.set_defaults(handler=events_list)
+    ea = ev.add_parser("add", help="record an event by hand (audited as manual)")
+    ea.add_argument("--kind", required=True, choices=["fax_call", "print_job", "meter_reading"])
+    ea.add_argument("--device", required=True)
+    ea.add_argument("--key", required=True, help="natural key, unique per kind")
+    ea.add_argument("--at", required=True, help="ISO time with offset")
+    ea.add_argument("--payload", default="{}", help="JSON object")
+    ea.add_argument("--ticket")
+    ea.set_defaults(handler=events_add)
+    et = ev.add_parser("attach", help="put an unattributed event on a ticket")
+    et.add_argument("event")
+    et.add_argument("ticket")
+    et.set_defaults(handler=events_attach)
+
+    tenant = sub.add_parser("tenant", help="tenant roster").add_subparsers(dest="action", required=True)
+    tenant.add_parser("list").set_defaults(handler=tenant_list)
+    ta = tenant.add_parser("add")
+    ta.add_argument("company")
+    for option in ("--rooms", "--contact", "--phone", "--email"):
+        ta.add_argument(option, default="")
+    ta.set_defaults(handler=tenant_add)
+    ti = tenant.add_parser("import", help="import a roster CSV")
+    ti.add_argument("csv")
+    ti.set_defaults(handler=tenant_import)
+
+    au = sub.add_parser("audit", help="audit trail")
+    au.add_argument("--ticket")
+    au.set_defaults(handler=audit)

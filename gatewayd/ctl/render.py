@@ -1,0 +1,74 @@
+"""How gatewayctl shows things to people: local times and tables that line up CJK text."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gatewayd.tables import render
+
+#: The site's time zone, from GET /status; times are stored in UTC and shown in local time.
+site_zone: ZoneInfo | None = None
+
+
+def local(iso: str | None) -> str:
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(site_zone).strftime("%Y-%m-%d %H:%M")
+
+
+def customer(t: dict[str, Any]) -> str:
+    if t.get("tenant"):
+        return f"{t['tenant']} {t['room']}".strip()
+    return f"{t.get('guest_name', '')} (walk-in)"
+
+
+def show_tickets(tickets: list[dict[str, Any]]) -> str:
+    rows = [(t["id"], t["kind"], t["state"], customer(t), t["total"], t["balance"], local(t["created_at"]))
+            for t in tickets]
+    return render(["ticket", "kind", "state", "customer", "total", "balance", "opened"], rows, numeric=(4, 5))
+
+
+def show_ticket(t: dict[str, Any]) -> str:
+    lines = [
+        f"{t['id']}  {t['kind']}  {t['state']}  (version {t['version']})",
+        f"customer: {customer(t)}" + (f"  phone {t['guest_phone']}" if t.get("guest_phone") else ""),
+        f"opened:   {local(t['created_at'])} by {t['opened_by']}",
+    ]
+    if t.get("device"):
+        lines.append(f"device:   {t['device']}")
+    if t.get("params"):
+        lines.append("details:  " + ", ".join(f"{k}={v}" for k, v in t["params"].items()))
+    if t.get("quoted_total"):
+        lines.append(f"quoted:   {t['quoted_total']}")
+    if t.get("reason"):
+        lines.append(f"reason:   {t['reason']}")
+    if t.get("signed_by"):
+        lines.append(f"signed:   {t['signed_by']}")
+    if t["charges"]:
+        lines += ["", render(
+            ["charge", "qty", "unit price", "amount"],
+            [(c["description"] + (" [manual]" if c["manual"] else ""), f"{c['quantity']} {c['unit']}",
+              c["unit_price"], c["amount"]) for c in t["charges"]],
+            numeric=(1, 2, 3),
+        )]
+    lines += ["", f"total {t['total']}   paid {t['paid']}   balance {t['balance']}"]
+    for r in t["receipts"]:
+        exchanged = f" (exchanged for {r['exchanged_for']})" if r["exchanged_for"] else ""
+        lines.append(f"receipt {r['number']} {r['kind']} {r['amount']}{exchanged}")
+    return "\n".join(lines)
+
+
+def show_events(items: list[dict[str, Any]]) -> str:
+    rows = [(e["id"], e["kind"], e["device"], local(e["occurred_at"]), e["ticket"] or e["attribution"],
+             "manual" if e["manual"] else "") for e in items]
+    return render(["event", "kind", "device", "at", "ticket", ""], rows)
+
+
+def change(entry: dict[str, Any]) -> str:
+    before, after = entry["before"] or {}, entry["after"] or {}
+    if before:
+        changed = {k: v for k, v in after.items() if before.get(k) != v}
+        return ", ".join(f"{k}: {before.get(k)} → {v}" for k, v in changed.items())
+    return ", ".join(f"{k}={v}" for k, v in after.items() if v not in (None, ""))
