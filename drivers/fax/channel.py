@@ -208,7 +208,8 @@ class ModemChannel:
             # "\r\n" ends a verbose result; take both, or data after CONNECT would start with "\n".
             end = cut + 2 if self._rx[cut : cut + 2] == b"\r\n" else cut + 1
             del self._rx[:end]
-            line = raw.decode("ascii", errors="replace").strip()
+            # A modem doing software flow control (T.31 8.4.1) sprinkles XON/XOFF while we send.
+            line = raw.translate(None, b"\x11\x13").decode("ascii", errors="replace").strip()
             if line:
                 return line
 

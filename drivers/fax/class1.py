@@ -31,6 +31,7 @@ class Answer:
 
     frames: tuple[Frame, ...]
     timeout: float
+    x_bit: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class SendFrames:
 
     frames: tuple[Frame, ...]
     silence_ms: int = 70
+    x_bit: bool = False  #: T.30 5.3.6.1: set in the FCF by the station that received DIS
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class ReceiveImage:
     speed: Speed
     timeout: float  #: for the carrier to appear
     max_duration: float = 600.0  #: for the whole page
+    short_train: bool = False
 
 
 @dataclass(frozen=True)

@@ -240,7 +240,7 @@ class T30Engine:
         self._started = now
         if self.role is Role.SENDER:
             return Dial(self.number, self.config.dial_timeout)
-        return Answer(self._dis_burst(), self.timers.t2)
+        return Answer(self._dis_burst(), self.timers.t2, self._x_bit)
 
     def handle(self, event: ModemEvent, now: float) -> Command | None:
         """The next command, or None when the call is over (after the result of HangUp)."""
@@ -345,7 +345,7 @@ class T30Engine:
 
     def _send(self, state: State, *parts: Frame) -> Command:
         self.state = state
-        return SendFrames(self._burst(*parts))
+        return SendFrames(self._burst(*parts), x_bit=self._x_bit)
 
     def _end(self, code: HangupCode, reason: str, now: float, modem_result: str | None = None,
              dcn: bool = True) -> Command:
@@ -522,7 +522,7 @@ class T30Engine:
         if now - self._started >= self.timers.t1:
             return self._end(HangupCode.NO_FAX_PEER, "no DCS from the caller within T1", now)
         self.state = State.R_SEND_DIS
-        return SendFrames(self._dis_burst())
+        return SendFrames(self._dis_burst(), x_bit=self._x_bit)
 
     def _on_dcs(self, event: ModemEvent, now: float) -> Command:
         assert self.session is not None
@@ -542,7 +542,7 @@ class T30Engine:
     def _await_page(self, event: ModemEvent, now: float) -> Command:
         assert self.session is not None
         self.state = State.R_WAIT_PAGE
-        return ReceiveImage(self.session.speed, self.timers.t2)
+        return ReceiveImage(self.session.speed, self.timers.t2, short_train=True)
 
     def _await_command(self, event: ModemEvent, now: float) -> Command:
         return self._listen(State.R_WAIT_COMMAND, self.timers.t2)

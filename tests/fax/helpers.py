@@ -146,13 +146,12 @@ class BackToBack:
 
     # each side's transmissions go on the line when the command is posted
     def _post(self, side: int, cmd: class1.Command, at: float) -> None:
-        x_bit = side == 0
         match cmd:
             case class1.SendFrames() | class1.Answer() as c:
                 fs = c.frames
                 # after ATA the modem sends ~3 s of CED first (T.30 4.2.2.1)
                 start = at + (3.0 if isinstance(c, class1.Answer) else c.silence_ms / 1000)
-                raw = tuple(frames.encode(f, x_bit) for f in fs)
+                raw = tuple(frames.encode(f, c.x_bit) for f in fs)
                 raw = tuple(r + frames.fcs(r) for r in raw)
                 dur = V21_PREAMBLE + sum(len(r) for r in raw) * 8 / 300
                 self._add(Transmission(side, start, start + dur, frames=raw,
@@ -218,3 +217,29 @@ class BackToBack:
         if t is None or t.start > at + timeout:
             return at + timeout, class1.TimedOut()
         return t.end, class1.FramesReceived(t.frames, t.bad_fcs)
+
+
+# ---------------------------------------------------------------- a tiny MH coder for test pages
+
+# Just the T.4 Table 1/2 code words these pages need (white/black runs 0, 64, 832, 1728).
+_WHITE = {0: "00110101", 64: "11011", 832: "011010010", 1728: "010011011"}
+_BLACK = {0: "0000110111", 64: "0000001111"}
+EOL = "000000000001"
+
+
+def mh_test_page(lines: int = 1145, bar_every: int = 40, min_bits: int = 0) -> bytes:
+    """A 1728-pel page of white lines with a centred 64-pel black bar every ``bar_every`` lines,
+    MH coded with EOL, fill to ``min_bits`` per line (minimum scan time) and RTC; first bit in
+    the LSB of each byte, as Class 1 carries it (T.31 8.5). Test data, not the product's codec
+    (that is ``drivers/fax/t4.py``)."""
+    blank = _WHITE[1728] + _WHITE[0]
+    bar = _WHITE[832] + _WHITE[0] + _BLACK[64] + _BLACK[0] + _WHITE[832] + _WHITE[0]
+    bits = []
+    for i in range(lines):
+        code = bar if i % bar_every == bar_every // 2 else blank
+        fill = max(0, min_bits - len(code) - len(EOL))
+        bits.append(EOL + "0" * fill + code)
+    bits.append(EOL * 6)  # RTC
+    stream = "".join(bits)
+    stream += "0" * (-len(stream) % 8)
+    return bytes(int(stream[i:i + 8][::-1], 2) for i in range(0, len(stream), 8))
