@@ -79,8 +79,9 @@ class SnmpLab:
                  port: int | None = None, v3_users: Iterable[V3User] = V3_USERS,
                  communities: Mapping[str, str] | None = None,
                  clones: Mapping[str, str] | None = None):
-        """``communities`` maps extra community names to a recording stem, served as symlinks
-        (the benchmark serves 1,000 "devices" from a few files this way; they share counters).
+        """``communities`` maps extra community names to a recording stem, served as hard links
+        (the benchmark serves 1,000 "devices" from a few files this way; they share counters;
+        snmpsim names a symlink's community after its target, so symlinks would not do).
         ``clones`` maps extra names to a recording stem copied as an independent device."""
         files = sorted(recordings.glob(f"*{EXT}")) if isinstance(recordings, Path) \
             else list(recordings)
@@ -165,11 +166,10 @@ class SnmpLab:
         for name, stem in communities.items():
             link = self.data_dir / f"{name}{EXT}"
             if not link.exists():
-                link.symlink_to(f"{stem}{EXT}")
+                os.link(self.data_dir / f"{stem}{EXT}", link)
         # snmpsim runs as nobody when we are root: it must read the data and write its index.
         for path in (self.workdir, self.data_dir, *self.data_dir.iterdir()):
-            if not path.is_symlink():
-                path.chmod(0o755 if path.is_dir() else 0o644)
+            path.chmod(0o755 if path.is_dir() else 0o644)
         self.cache_dir.chmod(0o777)
         if os.geteuid() == 0:
             _check_reachable_by_others(Path(sys.prefix))
@@ -270,7 +270,7 @@ def _path(data_dir: Path, community: str) -> Path:
     path = data_dir / f"{community}{EXT}"
     if not path.exists():
         raise LabError(f"no device {community!r} in {data_dir} (asleep, or not a recording)")
-    return path.resolve()  # a benchmark community is a symlink: edit its recording
+    return path
 
 
 def free_udp_port() -> int:
