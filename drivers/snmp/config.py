@@ -272,7 +272,8 @@ def _device(i: int, entry: dict[str, Any], defaults: dict[str, Any],
     port = _integer(entry, "port", 161, problems, 1, 65535, pre)
     version = _VERSIONS.get(str(entry.get("version", "2c")).lower())
     if version is None or isinstance(entry.get("version"), bool):
-        problems.add(pre + "version", f"must be \"1\", \"2c\" or \"3\", got {entry.get('version')!r}")
+        problems.add(pre + "version",
+                     f"must be \"1\", \"2c\" or \"3\", got {entry.get('version')!r}")
         version = SnmpVersion.V2C
     merged = dict(entry)
     for key, value in secrets.get(name, {}).items():

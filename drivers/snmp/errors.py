@@ -59,4 +59,4 @@ class CountersNotSettled(SnmpDriverError):
 
 
 class DeltaRefused(SnmpDriverError):
-    """Two readings cannot be subtracted into a billable delta (device swapped, counter reset...)."""
+    """Two readings cannot be subtracted into a billable delta (device swapped, reset...)."""

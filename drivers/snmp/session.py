@@ -106,7 +106,7 @@ class SnmpSession:
             if status:
                 at = oids[index - 1] if 1 <= index <= len(oids) else "?"
                 raise DeviceAnswerInvalid(self.device.name, f"agent error-status {status} at {at}")
-            for (name, value), asked in zip(varbinds, oids, strict=True):
+            for (_, value), asked in zip(varbinds, oids, strict=True):
                 result[asked] = _convert(value)
             break
         return result

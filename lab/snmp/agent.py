@@ -221,7 +221,8 @@ def copy_pages(data_dir: Path, community: str, pages: int, *, colour: bool = Fal
 
     def apply(rec: Recording) -> None:
         profile = load_profiles().detect(DeviceIdentity(
-            rec.get(SYS_OBJECT_ID) or "", rec.get(SYS_DESCR) or "", rec.get(HR_DEVICE_DESCR_1) or ""))
+            rec.get(SYS_OBJECT_ID) or "", rec.get(SYS_DESCR) or "",
+            rec.get(HR_DEVICE_DESCR_1) or ""))
         if profile is None:
             raise LabError(f"{community}: no profile matches this recording")
         for spec in profile.counters:
