@@ -91,7 +91,8 @@ def priced_line(
     ``exact_amount`` is for a quantity that is itself rounded for display (a time charge in
     1-second blocks is 61/60 min): the amount then comes from the exact product.
     """
-    quantity = Decimal(quantity)
+    if not isinstance(quantity, Decimal):
+        quantity = Decimal(quantity)
     exact = quantity * unit_price if exact_amount is None else exact_amount
     amount = money.round(exact)
     text = describe(format_price(amount))

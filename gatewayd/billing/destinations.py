@@ -66,9 +66,16 @@ class _Refused(Exception):
 def resolve(site: Site, dialed: str) -> Destination:
     """Resolve a dialed string through the site's dial plan; raises ``UndiallableNumber``."""
     try:
-        return _resolve_clean(site, _clean(site.dial_plan, dialed))
+        return _resolve_typed(site, dialed)
     except _Refused as refusal:
         raise UndiallableNumber(dialed, str(refusal)) from None
+
+
+# Two caches: the string exactly as typed (a redial is one lookup), then the cleaned digits
+# (the same number typed "9,0085..." or "+852 ..." is resolved once).
+@functools.lru_cache(maxsize=65536)
+def _resolve_typed(site: Site, dialed: str) -> Destination:
+    return _resolve_clean(site, _clean(site.dial_plan, dialed))
 
 
 # Formatting staff type between digits; a full-width space comes from a Chinese input method.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from .charges import Charge, display_quantity, format_duration, note_line, plural, priced_line
@@ -77,6 +77,7 @@ class _TimeCharge:
     quantity: Decimal
     amount: Decimal
     text: str  #: after the destination label: ", 3 min 12 s → 4 × 60 s at 8.00/min = 32.00"
+    inputs: dict[str, Any]  #: copied into each line's inputs, never changed
 
 
 def _time_charge(table: RateTable, entry: DestinationRate, band: TimeBand | None,
@@ -95,7 +96,12 @@ def _time_charge(table: RateTable, entry: DestinationRate, band: TimeBand | None
     amount = table.money.round(price * billed / 60)
     text = (f", {format_duration(duration_s)} → {_blocks(billed, first, following)} at {rate}"
             f" = {format_price(amount)}")
-    charge = _TimeCharge(billed, price, display_quantity(Decimal(billed) / 60), amount, text)
+    inputs = {"duration_s": duration_s, "billed_s": billed, "first_increment_s": first,
+              "next_increment_s": following, "per_minute": str(entry.per_minute),
+              "band": band.name if band else None,
+              "band_factor": str(band.factor) if band else None}
+    charge = _TimeCharge(billed, price, display_quantity(Decimal(billed) / 60), amount, text,
+                         inputs)
     if len(table.time_charges) > 100_000:  # bounded: a runaway range of durations
         table.time_charges.clear()
     table.time_charges[key] = charge
@@ -126,6 +132,17 @@ class _Call:
         return priced_line(self.money, FAX, lambda amount: text, ONE, unit, price, rule,
                            self.version, {**self.inputs, **extra})
 
+    def _same_for_every_call(self, rule: str, quantity: int, build: Callable[[], Charge],
+                             **extra: Any) -> Charge:
+        """A line whose text and amount depend only on the table (connect fee, n pages): priced
+        once per table, then given this call's inputs."""
+        cache = self.table.fee_lines
+        line = cache.get((rule, quantity))
+        if line is None:
+            line = cache[(rule, quantity)] = build()
+        return Charge(FAX, line.description, line.quantity, line.unit, line.unit_price,
+                      line.amount, line.rule, line.rate_version, {**self.inputs, **extra})
+
     def unanswered(self) -> list[Charge]:
         reason = self.usage.hangup_reason or "no connection"
         fee = self.rates.unanswered_fee
@@ -154,13 +171,8 @@ class _Call:
         entry, duration = self.entry, self.usage.duration_s
         band = band_at(self.rates.time_bands, self.table.calendar, self.local_start)
         t = _time_charge(self.table, entry, band, duration)
-        inputs = {**self.inputs, "duration_s": duration, "billed_s": t.billed_s,
-                  "first_increment_s": entry.first_increment_s,
-                  "next_increment_s": entry.next_increment_s,
-                  "per_minute": str(entry.per_minute), "band": band.name if band else None,
-                  "band_factor": str(band.factor) if band else None}
         line = Charge(FAX, self.label + t.text, t.quantity, "min", t.price, t.amount, entry.rule,
-                      self.version, inputs)
+                      self.version, {**self.inputs, **t.inputs})
         if t.amount >= entry.minimum:
             return [line]
         top_up = entry.minimum - t.amount
@@ -172,17 +184,19 @@ class _Call:
         fee = self.rates.connect_fee
         if not fee:
             return []
-        return [self._fee(f"connect fee {format_price(fee)}", "call", fee, "fax_out.connect_fee")]
+        rule = "fax_out.connect_fee"
+        return [self._same_for_every_call(
+            rule, 1, lambda: self._fee(f"connect fee {format_price(fee)}", "call", fee, rule))]
 
     def pages(self, tally: _PageTally) -> list[Charge]:
         per_page, lines = self.rates.per_page, []
         count = len(tally.confirmed)
         if count and per_page:
-            lines.append(priced_line(
+            lines.append(self._same_for_every_call("fax_out.per_page", count, lambda: priced_line(
                 self.money, FAX,
                 lambda amount: f"{plural(count, 'page')} × {format_price(per_page)} = {amount}",
-                count, "page", per_page, "fax_out.per_page", self.version,
-                {**self.inputs, "pages_confirmed": tally.confirmed}))
+                count, "page", per_page, "fax_out.per_page", self.version, {}),
+                pages_confirmed=tally.confirmed))
         if tally.resent:
             lines.append(self._error_pages(tally.resent))
         if tally.lost:

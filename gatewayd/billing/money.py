@@ -22,17 +22,17 @@ class Rounding(enum.Enum):
 
     @property
     def decimal_mode(self) -> str:
-        return _DECIMAL_MODES[self]
+        return _DECIMAL_MODES[self.value]  # keyed by str: Enum.__hash__ is slow Python
 
 
 _DECIMAL_MODES = {
-    Rounding.HALF_UP: decimal.ROUND_HALF_UP,
-    Rounding.HALF_EVEN: decimal.ROUND_HALF_EVEN,
-    Rounding.HALF_DOWN: decimal.ROUND_HALF_DOWN,
-    Rounding.UP: decimal.ROUND_UP,
-    Rounding.DOWN: decimal.ROUND_DOWN,
-    Rounding.CEILING: decimal.ROUND_CEILING,
-    Rounding.FLOOR: decimal.ROUND_FLOOR,
+    "half_up": decimal.ROUND_HALF_UP,
+    "half_even": decimal.ROUND_HALF_EVEN,
+    "half_down": decimal.ROUND_HALF_DOWN,
+    "up": decimal.ROUND_UP,
+    "down": decimal.ROUND_DOWN,
+    "ceiling": decimal.ROUND_CEILING,
+    "floor": decimal.ROUND_FLOOR,
 }
 
 CENT = Decimal("0.01")

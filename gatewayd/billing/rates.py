@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -164,6 +164,9 @@ class RateTable:
     #: call and quote, and a table prices the same few durations over and over (bench/rating.py)
     time_charges: dict[tuple[str, str | None, int], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    #: fax_out's call-independent lines (connect fee, n pages) by (rule, quantity)
+    fee_lines: dict[tuple[str, int], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +184,9 @@ class RateBook:
         if at.tzinfo is None or at.utcoffset() is None:
             raise InvalidUsage(f"rating time must be timezone-aware, got {at.isoformat()}")
         starts = self._starts.get(zone)
-        if starts is None:  # aware starts, once per zone: then bisect compares instants
-            starts = tuple(t.effective.replace(tzinfo=zone) for t in self.tables)
+        if starts is None:  # once per zone; in UTC, as call records are, for a cheap compare
+            starts = tuple(t.effective.replace(tzinfo=zone).astimezone(timezone.utc)
+                           for t in self.tables)
             self._starts[zone] = starts
         index = bisect.bisect_right(starts, at)
         if index == 0:

@@ -19,6 +19,10 @@ class DayType(enum.Enum):
     WEEKEND = "weekend"  #: Saturday and Sunday, unless the calendar says it is a working day
     HOLIDAY = "holiday"  #: a public holiday listed in the calendar
 
+    # Members are singletons compared by identity, so identity is a valid hash; the C-level one
+    # keeps the per-call band lookup cheap (Enum's own __hash__ is Python code).
+    __hash__ = object.__hash__
+
 
 @dataclass(frozen=True, slots=True)
 class Calendar:
