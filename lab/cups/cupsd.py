@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -111,12 +112,14 @@ def _check_reachable_by_lp(path: Path) -> None:
 class CupsLab:
     """Start/stop/kill/restart a private cupsd with a few ``file:`` queues.
 
-    ``with CupsLab() as lab: ...`` uses a fresh directory under /tmp and removes nothing on exit
-    (the spool is evidence when a test fails); pass ``directory`` to choose it.
+    ``with CupsLab() as lab: ...`` uses a fresh directory under /tmp and removes it on exit,
+    unless ``GATEWAYD_KEEP_LAB=1`` is set (the spool and error_log are evidence when a test
+    fails); a ``directory`` passed in is never removed.
     """
 
     def __init__(self, directory: Path | None = None, *,
                  queues: tuple[LabQueue, ...] = DEFAULT_QUEUES, log_level: str = "info"):
+        self._owns_dir = directory is None and os.environ.get("GATEWAYD_KEEP_LAB") != "1"
         if directory is None:
             directory = Path(tempfile.mkdtemp(prefix="cupslab-", dir="/tmp"))
             os.chmod(directory, 0o755)  # mkdtemp makes it 0700, which 'lp' cannot enter
@@ -153,6 +156,8 @@ class CupsLab:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+        if self._owns_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def start(self) -> None:
         fresh = not (self.dir / "etc" / "cupsd.conf").exists()
