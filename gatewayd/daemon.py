@@ -18,6 +18,7 @@ from gatewayd.api.app import Api
 from gatewayd.api.server import ApiServer
 from gatewayd.audit import DAEMON
 from gatewayd.ledger import Ledger
+from gatewayd.services import Services
 from gatewayd.supervisor import Supervisor
 
 log = structlog.get_logger("gatewayd")
@@ -65,7 +66,9 @@ class Daemon:
         await loop.run_in_executor(self._writer, db.migrate, engine)
         config.spool_dir.mkdir(parents=True, exist_ok=True)
         self.ledger = Ledger(db.session_factory(engine), config.timezone)
-        supervisor = Supervisor(build_drivers(config), self._emit)
+        drivers = build_drivers(config)
+        self.services = Services(config, {d.name: d for d in drivers})
+        supervisor = Supervisor(drivers, self._emit)
         group = config.api["group"]
         api = Api(
             self.ledger,
@@ -74,6 +77,7 @@ class Daemon:
             staff_group_gid=grp.getgrnam(group).gr_gid if group else None,
             device_status=supervisor.status,
             site={k: config.site[k] for k in ("name", "country", "timezone", "currency")},
+            services=self.services,
         )
         server = ApiServer(
             config.socket_path, api.handle, mode=int(config.api["mode"], 8), group=group,

@@ -64,6 +64,8 @@ def from_driver(event: Any) -> EventIn:
 
 #: Kind-specific matching, tried when the event names no ticket: kind -> finder.
 Matcher = Callable[[Session, EventIn], Ticket | None]
+#: What happens once an event lands on a ticket (rating it into charge lines): kind -> action.
+OnMatched = Callable[[Session, Caller, datetime, Ticket, DeviceEvent], None]
 
 
 def view(event: DeviceEvent, ticket_number: str | None = None) -> dict[str, Any]:
@@ -106,6 +108,7 @@ def record(
     *,
     manual: bool,
     matchers: dict[str, Matcher] | None = None,
+    on_matched: dict[str, OnMatched] | None = None,
 ) -> tuple[DeviceEvent, bool]:
     """Store ``event`` once; returns (stored row, whether it was new)."""
     if event.occurred_at.tzinfo is None:
@@ -140,6 +143,8 @@ def record(
          "ticket": ticket.number if ticket else None, "attribution": row.attribution},
         manual=manual,
     )
+    if ticket is not None and (action := (on_matched or {}).get(row.kind)):
+        action(session, caller, now, ticket, row)
     return row, True
 
 
@@ -150,7 +155,14 @@ def find(session: Session, event_id: int) -> DeviceEvent:
     return row
 
 
-def attach(session: Session, caller: Caller, now: datetime, row: DeviceEvent, ticket: Ticket) -> None:
+def attach(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    row: DeviceEvent,
+    ticket: Ticket,
+    on_matched: dict[str, OnMatched] | None = None,
+) -> None:
     """Staff put an unattributed event on a ticket (audited)."""
     if row.attribution == Attribution.MATCHED:
         owner = session.get(Ticket, row.ticket_id)
@@ -163,6 +175,8 @@ def attach(session: Session, caller: Caller, now: datetime, row: DeviceEvent, ti
     session.flush()
     audit.write(session, caller, now, "event.attach", "event", str(row.id), before,
                 {"attribution": row.attribution, "ticket": ticket.number}, manual=True)
+    if action := (on_matched or {}).get(row.kind):
+        action(session, caller, now, ticket, row)
 
 
 def listing(

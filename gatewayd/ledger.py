@@ -35,36 +35,39 @@ class Ledger:
         timezone_: ZoneInfo,
         clock: Callable[[], datetime] = utcnow,
         matchers: dict[str, events.Matcher] | None = None,
+        on_matched: dict[str, events.OnMatched] | None = None,
     ):
         self.sessions = sessions
         self.timezone = timezone_
         self.clock = clock
         self.matchers = matchers or {}
+        self.on_matched = on_matched or {}
 
     @contextmanager
-    def _transaction(self) -> Iterator[Session]:
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work; a lost race on a ticket's version becomes a 409."""
         try:
             with self.sessions.begin() as session:
                 yield session
         except StaleDataError as err:
             raise Conflict("the ticket was changed by another request at the same moment; reload and retry") from err
 
-    def _year(self, now: datetime) -> int:
+    def year(self, now: datetime) -> int:
         """Numbers restart each calendar year of the site, not of UTC."""
         return now.astimezone(self.timezone).year
 
     # -- tenants -------------------------------------------------------------------------------
 
     def save_tenant(self, caller: Caller, fields: dict[str, str]) -> dict[str, Any]:
-        with self._transaction() as s:
+        with self.transaction() as s:
             return tenants.view(tenants.upsert(s, caller, self.clock(), fields))
 
     def import_tenants(self, caller: Caller, csv_text: str) -> dict[str, Any]:
-        with self._transaction() as s:
+        with self.transaction() as s:
             return tenants.import_csv(s, caller, self.clock(), csv_text)
 
     def list_tenants(self) -> list[dict[str, Any]]:
-        with self._transaction() as s:
+        with self.transaction() as s:
             return [tenants.view(t) for t in s.scalars(select(Tenant).order_by(Tenant.company))]
 
     # -- tickets -------------------------------------------------------------------------------
@@ -73,9 +76,9 @@ class Ledger:
         now = self.clock()
         for attempt in range(3):
             try:
-                with self._transaction() as s:
+                with self.transaction() as s:
                     tenant = tenants.find(s, company) if company else None
-                    ticket = tickets.open_ticket(s, caller, now, self._year(now), tenant=tenant, **fields)
+                    ticket = tickets.open_ticket(s, caller, now, self.year(now), tenant=tenant, **fields)
                     return tickets.view(ticket)
             except IntegrityError:
                 # Two sites took the first number of a year at once; the loser simply retries.
@@ -84,7 +87,7 @@ class Ledger:
         raise AssertionError("unreachable")
 
     def get_ticket(self, number: str) -> dict[str, Any]:
-        with self._transaction() as s:
+        with self.transaction() as s:
             return tickets.view(tickets.find(s, number))
 
     def list_tickets(
@@ -97,7 +100,7 @@ class Ledger:
         until: datetime | None = None,
         limit: int = 200,
     ) -> list[dict[str, Any]]:
-        with self._transaction() as s:
+        with self.transaction() as s:
             query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
             if state:
                 query = query.where(Ticket.state == state)
@@ -113,49 +116,50 @@ class Ledger:
 
     def transition(self, caller: Caller, number: str, action: str, **options: Any) -> dict[str, Any]:
         now = self.clock()
-        with self._transaction() as s:
+        with self.transaction() as s:
             ticket = tickets.find(s, number, lock=True)
             if action == "settle":
-                tickets.settle(s, caller, now, self._year(now), ticket, **options)
+                tickets.settle(s, caller, now, self.year(now), ticket, **options)
             else:
                 tickets.transition(s, caller, now, ticket, action, **options)
             return tickets.view(ticket)
 
     def add_charge(self, caller: Caller, number: str, **line: Any) -> dict[str, Any]:
-        with self._transaction() as s:
+        with self.transaction() as s:
             ticket = tickets.find(s, number, lock=True)
             tickets.add_charge(s, caller, self.clock(), ticket, **line)
             return tickets.view(ticket)
 
     def add_payment(self, caller: Caller, number: str, *, amount: Decimal, method: str) -> dict[str, Any]:
         now = self.clock()
-        with self._transaction() as s:
+        with self.transaction() as s:
             ticket = tickets.find(s, number, lock=True)
-            tickets.add_payment(s, caller, now, self._year(now), ticket, amount=amount, method=method)
+            tickets.add_payment(s, caller, now, self.year(now), ticket, amount=amount, method=method)
             return tickets.view(ticket)
 
     # -- device events -------------------------------------------------------------------------
 
     def record_event(self, caller: Caller, event: events.EventIn, *, manual: bool) -> tuple[dict[str, Any], bool]:
-        with self._transaction() as s:
-            row, created = events.record(s, caller, self.clock(), event, manual=manual, matchers=self.matchers)
+        with self.transaction() as s:
+            row, created = events.record(s, caller, self.clock(), event, manual=manual, matchers=self.matchers,
+                                         on_matched=self.on_matched)
             ticket = s.get(Ticket, row.ticket_id) if row.ticket_id else None
             return events.view(row, ticket.number if ticket else None), created
 
     def list_events(self, *, ticket: str | None = None, **filters: Any) -> list[dict[str, Any]]:
-        with self._transaction() as s:
+        with self.transaction() as s:
             owner = tickets.find(s, ticket) if ticket else None
             return events.listing(s, ticket=owner, **filters)
 
     def attach_event(self, caller: Caller, event_id: int, number: str) -> dict[str, Any]:
-        with self._transaction() as s:
+        with self.transaction() as s:
             row = events.find(s, event_id)
             ticket = tickets.find(s, number, lock=True)
-            events.attach(s, caller, self.clock(), row, ticket)
+            events.attach(s, caller, self.clock(), row, ticket, self.on_matched)
             return events.view(row, ticket.number)
 
     # -- audit ---------------------------------------------------------------------------------
 
     def audit_trail(self, entity: str | None = None, entity_id: str | None = None) -> list[dict[str, Any]]:
-        with self._transaction() as s:
+        with self.transaction() as s:
             return audit.trail(s, entity, entity_id)

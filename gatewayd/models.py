@@ -79,6 +79,7 @@ class TicketKind(enum.StrEnum):
 class TicketState(enum.StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
+    AWAITING_METER = "awaiting_meter"  #: copy done, but the copier's closing reading is still missing
     AWAITING_CUSTOMER = "awaiting_customer"  #: done; the customer checks and signs
     COMPLETED = "completed"
     SETTLED = "settled"  #: paid or charged to account; immutable from here on

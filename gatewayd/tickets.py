@@ -37,22 +37,29 @@ class Transition:
     sources: frozenset[TicketState]
     target: TicketState
     kinds: frozenset[TicketKind] | None = None  # None: every kind
+    public: bool = True  # False: only the daemon moves tickets this way (API and CLI do not offer it)
 
 
 #: action -> allowed source states and the target. The API exposes one endpoint per action.
 TRANSITIONS: dict[str, Transition] = {
     "start": Transition(frozenset({S.OPEN}), S.IN_PROGRESS),
     "finish": Transition(frozenset({S.IN_PROGRESS}), S.AWAITING_CUSTOMER),
+    # A copy ticket whose closing meter reading failed waits here; the daemon retries the reading
+    # and moves it on (or staff enter a manual count).
+    "await_meter": Transition(frozenset({S.IN_PROGRESS}), S.AWAITING_METER, frozenset({TicketKind.COPY}), False),
+    "metered": Transition(frozenset({S.AWAITING_METER}), S.AWAITING_CUSTOMER, frozenset({TicketKind.COPY}), False),
     "complete": Transition(frozenset({S.AWAITING_CUSTOMER}), S.COMPLETED),
     "settle": Transition(frozenset({S.COMPLETED, S.FAILED}), S.SETTLED),
-    "cancel": Transition(frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_CUSTOMER, S.COMPLETED}), S.CANCELLED),
+    "cancel": Transition(
+        frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_METER, S.AWAITING_CUSTOMER, S.COMPLETED}), S.CANCELLED
+    ),
     "fail": Transition(frozenset({S.OPEN, S.IN_PROGRESS}), S.FAILED, frozenset({TicketKind.FAX_OUT})),
 }
 
 #: States in which charge lines and payments may still change.
-EDITABLE = frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_CUSTOMER, S.COMPLETED, S.FAILED})
-#: States in which a ticket can still collect device events.
-ACTIVE = frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_CUSTOMER})
+EDITABLE = frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_METER, S.AWAITING_CUSTOMER, S.COMPLETED, S.FAILED})
+#: States in which a ticket is still being worked on (one open copy ticket per copier, and so on).
+ACTIVE = frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_METER, S.AWAITING_CUSTOMER})
 
 CENT = Decimal("0.01")
 

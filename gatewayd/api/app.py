@@ -8,6 +8,7 @@ the daemon's single database thread.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import time
@@ -73,14 +74,20 @@ class Api:
         staff_group_gid: int | None = None,
         device_status: Callable[[], list[dict[str, Any]]] = list,
         site: dict[str, Any] | None = None,
+        services: Any = None,
     ):
         self.ledger = ledger
         self.routes = routes
         self.site = site or {}
+        self.services = services  # gatewayd.services.Services: config and drivers, for device routes
         self.executor = executor
         self.staff_group_gid = staff_group_gid
         self.device_status = device_status
         self.started = time.monotonic()
+
+    async def db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run blocking ledger work on the single database thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     def _is_staff(self, call: Call) -> bool:
         if call.caller.uid in (0, os.getuid()) or self.staff_group_gid is None:
@@ -119,8 +126,10 @@ class Api:
         call = Call(request.caller, request.gid, params, query, body)
         if route.staff_only and not self._is_staff(call):
             raise Forbidden(f"{request.method} {route.path} is for staff (members of the api.group group)")
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self.executor, route.handler, self, call)
+        if inspect.iscoroutinefunction(route.handler):
+            result = await route.handler(self, call)  # talks to a device first, then uses self.db()
+        else:
+            result = await self.db(route.handler, self, call)
         if isinstance(result, Response):
             return result
         return Response(route.status, json.dumps(result, ensure_ascii=False, default=str).encode())

@@ -142,7 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     show = ticket.add_parser("show", help="one ticket, every charge explained")
     show.add_argument("id")
     show.set_defaults(handler=ticket_show)
-    for action in TRANSITIONS:
+    for action in [name for name, rule in TRANSITIONS.items() if rule.public]:
         a = ticket.add_parser(action, help=f"{action} a ticket")
         a.add_argument("id")
         a.add_argument("--version", type=int, help="refuse if the ticket changed since this version")

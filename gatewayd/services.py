@@ -1,0 +1,23 @@
+"""What the daemon's routes and integrations may use beyond the ledger: the config and live drivers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gatewayd.config import Config
+
+
+@dataclass
+class Services:
+    config: Config
+    #: Running drivers by their ``name`` ("snmp", "cups", "fax"); absent when not configured.
+    drivers: dict[str, Any] = field(default_factory=dict)
+
+    def driver(self, name: str) -> Any:
+        from gatewayd.errors import Conflict
+
+        try:
+            return self.drivers[name]
+        except KeyError:
+            raise Conflict(f"no [{name}] section in {self.config.path}: this site has no such devices") from None
