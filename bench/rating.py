@@ -18,7 +18,7 @@ import random
 import sys
 import time
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import phonenumbers
@@ -26,7 +26,7 @@ import phonenumbers
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from gatewayd.billing import (  # noqa: E402
+from gatewayd.billing import (
     BillingError,
     FaxCallUsage,
     PageOutcome,
@@ -36,7 +36,7 @@ from gatewayd.billing import (  # noqa: E402
     rate,
     resolve,
 )
-from gatewayd.billing.destinations import _resolve_clean, _resolve_typed  # noqa: E402
+from gatewayd.billing.destinations import _resolve_clean, _resolve_typed
 
 COUNT = 100_000
 ROUNDS = 3
@@ -92,7 +92,7 @@ def mixes() -> dict[str, list[str]]:
 
 
 def calls(r: random.Random, dialed: list[str]) -> list[FaxCallUsage]:
-    start = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 3, 1, tzinfo=UTC)
     out = []
     for d in dialed:
         at = start + timedelta(seconds=r.randrange(120 * 86400))
@@ -125,8 +125,8 @@ def measure(example: dict, dialed: list[str], usages: list[FaxCallUsage]) -> tup
     refused = 0
     for _ in range(ROUNDS):
         site, book = parse_site(example["site"]), parse_rates(example["rates"])
-        for side, (work, items) in enumerate([(lambda s: resolve(site, s), dialed),
-                                              (lambda u: rate(book, site, u), usages)]):
+        for side, (work, items) in enumerate([(lambda s, site=site: resolve(site, s), dialed),
+                                              (lambda u, b=book, site=site: rate(b, site, u), usages)]):
             _resolve_clean.cache_clear(), _resolve_typed.cache_clear()
             refused_now = 0
             for i, start in enumerate(chunks):

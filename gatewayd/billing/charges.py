@@ -7,9 +7,10 @@ adds up. Lines that cost nothing are kept when they explain something ("page 2 r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from .money import MoneyRule, format_price
 from .usage import Service

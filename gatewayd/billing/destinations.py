@@ -20,9 +20,14 @@ import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import (
+    PhoneMetadata,
+    PhoneNumber,
+    PhoneNumberFormat,
+    PhoneNumberType,
+    shortnumberinfo,
+)
 from phonenumbers import ValidationResult as Length
-from phonenumbers import shortnumberinfo
 
 from .errors import UndiallableNumber
 from .site import DialPlan, Site
@@ -142,9 +147,9 @@ def _domestic(site: Site, home: int, nsn: str, typed: str) -> Destination:
     kind = phonenumbers.number_type(number)
     e164 = f"+{home}{nsn}"
     if kind is PhoneNumberType.UNKNOWN:
-        raise _Refused(_length_reason(number, e164, site.country, typed, site.dial_plan)
-                       or f"{e164} is not a valid number in {site.country}; check the digits"
-                       + _outside_hint(typed, site.dial_plan))
+        reason = _length_reason(number, e164, site.country, typed, site.dial_plan)
+        hint = _outside_hint(typed, site.dial_plan)
+        raise _Refused(reason or f"{e164} is not a valid number in {site.country}; check the digits{hint}")
     if kind is PhoneNumberType.PREMIUM_RATE:
         raise _Refused(f"{e164} is a premium-rate number; those are never dialled for a fax")
     local = kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE) and (
@@ -228,7 +233,7 @@ def _metadata(code: int) -> PhoneMetadata | None:
     return PhoneMetadata.metadata_for_region(region)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _premium_pattern(code: int) -> re.Pattern[str] | None:
     """The main region's premium-rate pattern, compiled once per calling code."""
     metadata = _metadata(code)
@@ -238,7 +243,7 @@ def _premium_pattern(code: int) -> re.Pattern[str] | None:
     return re.compile(desc.national_number_pattern)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _trunk_prefix(code: int) -> str | None:
     metadata = _metadata(code)
     return metadata.national_prefix if metadata else None

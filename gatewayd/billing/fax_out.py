@@ -9,16 +9,30 @@ The call record decides which rules apply, in this order:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from .charges import Charge, display_quantity, format_duration, note_line, plural, priced_line
+from .charges import (
+    Charge,
+    display_quantity,
+    format_duration,
+    note_line,
+    plural,
+    priced_line,
+)
 from .destinations import Destination
 from .errors import NotPriced
 from .money import format_price
-from .rates import DestinationRate, ErrorPagePolicy, FailedCallPolicy, FaxOutRates, RateTable
+from .rates import (
+    DestinationRate,
+    ErrorPagePolicy,
+    FailedCallPolicy,
+    FaxOutRates,
+    RateTable,
+)
 from .timebands import TimeBand, band_at
 from .usage import FaxCallUsage, PageOutcome, PageResult, Service
 

@@ -36,7 +36,7 @@ _DECIMAL_MODES = {
 }
 
 CENT = Decimal("0.01")
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -185,7 +185,7 @@ class RateBook:
             raise InvalidUsage(f"rating time must be timezone-aware, got {at.isoformat()}")
         starts = self._starts.get(zone)
         if starts is None:  # once per zone; in UTC, as call records are, for a cheap compare
-            starts = tuple(t.effective.replace(tzinfo=zone).astimezone(timezone.utc)
+            starts = tuple(t.effective.replace(tzinfo=zone).astimezone(UTC)
                            for t in self.tables)
             self._starts[zone] = starts
         index = bisect.bisect_right(starts, at)

@@ -162,7 +162,7 @@ def _fax_out(r: Reader) -> FaxOutRates:
         unanswered_fee=unanswered,
         error_pages=r.choice("error_pages", ErrorPagePolicy, default=ErrorPagePolicy.NOT_CHARGED),
         failed_call=r.choice("failed_call", FailedCallPolicy, default=FailedCallPolicy.FREE),
-        time_bands=tuple(_time_band(b) for b in r.tables("time_bands")),
+        time_bands=_time_bands(r),
     )
 
 
@@ -209,6 +209,16 @@ def _starts_with_calling_code(prefix: str) -> bool:
     digits = prefix[1:]
     return any(int(digits[:n]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
                for n in (1, 2, 3) if len(digits) >= n)
+
+
+def _time_bands(r: Reader) -> tuple[TimeBand, ...]:
+    bands = [_time_band(b) for b in r.tables("time_bands")]
+    first: dict[str, int] = {}
+    for i, band in enumerate(bands):  # the name is on the charge line: two "night"s would lie
+        j = first.setdefault(band.name, i)
+        if j != i:
+            r.problem(f"time_bands[{i}].name", f"same as time_bands[{j}] ({band.name!r})")
+    return tuple(bands)
 
 
 def _time_band(r: Reader) -> TimeBand:

@@ -7,9 +7,9 @@ builds the planned call (connected, every page confirmed) from what the customer
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, Union
 
 from .charges import Charge, Rating
 from .destinations import resolve
@@ -29,7 +29,7 @@ from .usage import (
     TypingUsage,
 )
 
-Usage = Union[FaxCallUsage, FaxInUsage, PrintUsage, TypingUsage, ErrandUsage, ManualLine]
+Usage = FaxCallUsage | FaxInUsage | PrintUsage | TypingUsage | ErrandUsage | ManualLine
 
 
 def rate(book: RateBook, site: Site, usage: Usage) -> Rating:

@@ -43,7 +43,7 @@ class CjkFont:
     index: int  #: face number in a .ttc collection, 0 for a single font
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def find_cjk_font(root: str = "/usr/share/fonts") -> CjkFont:
     for file_name, face in _FONTS:
         for path in sorted(Path(root).rglob(file_name)):

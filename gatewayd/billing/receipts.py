@@ -27,8 +27,8 @@ TITLES = {
     ReceiptKind.FORMAL: ("收据", "RECEIPT"),
 }
 TEMPORARY_NOTE = ("临时收据：服务完成后凭此换取正式收据或发票。",
-                  "Exchange this temporary receipt for a formal receipt or invoice "
-                  "when the service is completed.")
+                  ("Exchange this temporary receipt for a formal receipt or invoice "
+                  "when the service is completed."))
 HEADINGS = ("项目 Item", "数量 Qty", "单价 Price", "金额 Amount")
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from .charges import Charge, plural, priced_line
 from .errors import NotPriced
 from .money import MoneyRule, format_price

@@ -11,8 +11,8 @@ from .textwidth import columns, fit_widths
 def format_table(table: RateTable, site: Site) -> str:
     money = table.money
     out = [
-        f"Rate table {table.version}, in force from "
-        f"{table.effective:%Y-%m-%d %H:%M} {site.timezone}",
+        (f"Rate table {table.version}, in force from "
+        f"{table.effective:%Y-%m-%d %H:%M} {site.timezone}"),
         f"Money: {site.currency}, rounded {money.rounding.value} to {money.quantum}",
     ]
     if table.fax_out:
@@ -27,18 +27,18 @@ def format_table(table: RateTable, site: Site) -> str:
     if table.errand:
         e = table.errand
         rate = f"{(e.service_rate * 100).normalize():f} %"
-        out += ["", f"Errands: quoted fee + service charge {format_price(e.service_charge)} "
-                    f"+ {rate} of the fee (unless agreed otherwise)"]
+        out += ["", (f"Errands: quoted fee + service charge {format_price(e.service_charge)} "
+                    f"+ {rate} of the fee (unless agreed otherwise)")]
     return "\n".join(out) + "\n"
 
 
 def _fax_out(rates: FaxOutRates) -> list[str]:
     unanswered = "not charged" if rates.unanswered_fee is None else format_price(rates.unanswered_fee)
     out = [
-        f"Fax out: connect fee {format_price(rates.connect_fee)}, "
-        f"per page {format_price(rates.per_page)}",
-        f"  busy/no answer: {unanswered}; ErrorPages: {rates.error_pages.value}; "
-        f"failed calls: {rates.failed_call.value}",
+        (f"Fax out: connect fee {format_price(rates.connect_fee)}, "
+        f"per page {format_price(rates.per_page)}"),
+        (f"  busy/no answer: {unanswered}; ErrorPages: {rates.error_pages.value}; "
+        f"failed calls: {rates.failed_call.value}"),
     ]
     rows = [["Destination", "Match", "Per min", "Increments", "Minimum"]]
     for d in rates.destinations:

@@ -7,7 +7,7 @@ receipt printers in their Latin mode.
 from __future__ import annotations
 
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def width(text: str) -> int:

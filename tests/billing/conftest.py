@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ SITE = Site(country="CN", timezone="Asia/Shanghai", currency="CNY",
 
 def local(*args: int) -> datetime:
     """An aware UTC time given as Shanghai wall-clock time (how staff read the clock)."""
-    return datetime(*args, tzinfo=SHANGHAI).astimezone(timezone.utc)  # type: ignore[misc]
+    return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)  # type: ignore[misc]
 
 
 def book_from(toml: str) -> RateBook:

@@ -64,8 +64,8 @@ REFUSED = [
     ("123456",               "+8621123456 is not a valid number in CN; check the digits"),
     ("00852 123",            "too short for a number in HK: +852123"),
     ("0085221234567890123",  "too long for a number in HK: +85221234567890123"),
-    ("90085221234567",       "too long for a number in CN: +862190085221234567 "
-                             "(if 9 is the outside line, type '9,' first)"),
+    ("90085221234567",       ("too long for a number in CN: +862190085221234567 "
+                             "(if 9 is the outside line, type '9,' first)")),
     ("FAX-HOTEL",            "contains letters ('FAXHOTEL'); a fax line dials digits only"),
     ("0085221234abc",        "contains letters ('abc'); a fax line dials digits only"),
     ("*21#",                 "contains '*', which a fax number cannot have"),

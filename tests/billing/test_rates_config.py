@@ -62,14 +62,14 @@ BROKEN = [
      [("tables[0].fax_out.destinations[0].per_minute", "required: a decimal string like '8.00'")]),
     ("no tables", "rounding = 'up'\n", [("tables", "required: an array of tables")]),
     ("typo", GOOD.replace("per_page", "per_pgae"),
-     [("tables[0].fax_out.per_pgae", "unknown key; expected one of: connect_fee, destinations, "
+     [("tables[0].fax_out.per_pgae", ("unknown key; expected one of: connect_fee, destinations, "
        "error_pages, failed_call, first_increment_s, minimum, next_increment_s, per_page, "
-       "time_bands, unanswered_fee")]),
+       "time_bands, unanswered_fee"))]),
     ("no version", GOOD.replace('version = "v1"', ""),
      [("tables[0].version", "required: a string")]),
     ("quoted date", GOOD.replace("effective = 2025-01-01", 'effective = "2025-01-01"'),
-     [("tables[0].effective", "must be a local date like 2025-01-01 or local date-time like "
-       "2025-01-01T08:00:00, got '2025-01-01'")]),
+     [("tables[0].effective", ("must be a local date like 2025-01-01 or local date-time like "
+       "2025-01-01T08:00:00, got '2025-01-01'"))]),
     ("offset", GOOD.replace("effective = 2025-01-01", "effective = 2025-01-01T00:00:00+08:00"),
      [("tables[0].effective", "must be the site's local time without an offset, got 2025-01-01T00:00:00+08:00")]),
     ("same version twice", GOOD + GOOD.replace("2025-01-01", "2025-07-01"),
@@ -81,11 +81,11 @@ BROKEN = [
     ("no matcher", GOOD.replace('prefix = "+852"', ""),
      [("tables[0].fax_out.destinations[0]", "give exactly one of 'prefix', 'region', 'class'; got none")]),
     ("prefix without +", GOOD.replace('"+852"', '"852"'),
-     [("tables[0].fax_out.destinations[0].prefix", "must be '+' and a country calling code, then any "
-       "digits, like '+852' or '+1264', got '852'")]),
+     [("tables[0].fax_out.destinations[0].prefix", ("must be '+' and a country calling code, then any "
+       "digits, like '+852' or '+1264', got '852'"))]),
     ("unknown calling code", GOOD.replace('"+852"', '"+999"'),
-     [("tables[0].fax_out.destinations[0].prefix", "must be '+' and a country calling code, then any "
-       "digits, like '+852' or '+1264', got '+999'")]),
+     [("tables[0].fax_out.destinations[0].prefix", ("must be '+' and a country calling code, then any "
+       "digits, like '+852' or '+1264', got '+999'"))]),
     ("unknown region", GOOD.replace('prefix = "+852"', 'region = "XX"'),
      [("tables[0].fax_out.destinations[0].region", "must be an ISO 3166 region code like 'CA', got 'XX'")]),
     ("bad class", GOOD.replace('prefix = "+852"', 'class = "abroad"'),
@@ -108,6 +108,9 @@ BROKEN = [
      [("tables[0].fax_out.time_bands[0].from", "must be a local time like '22:00', got '22h'")]),
     ("bad band day", GOOD + '[[tables.fax_out.time_bands]]\nname = "sat"\ndays = ["saturday"]\nfactor = "0.6"\n',
      [("tables[0].fax_out.time_bands[0].days", "must be an array of 'weekday', 'weekend', 'holiday', got ['saturday'] (array)")]),
+    ("two bands named alike", GOOD + '[[tables.fax_out.time_bands]]\nname = "night"\nfactor = "0.6"\n'
+                             '[[tables.fax_out.time_bands]]\nname = "night"\nfactor = "0.5"\n',
+     [("tables[0].fax_out.time_bands[1].name", "same as time_bands[0] ('night')")]),
     ("colour typo", GOOD + '[tables.copy]\n[[tables.copy.prices]]\nmedia = "A4"\ncolour = "color"\nsimplex = "0.50"\n',
      [("tables[0].copy.prices[0].colour", "must be one of 'mono', 'colour', got 'color'")]),
     ("duplicate media", GOOD + '[tables.copy]\n[[tables.copy.prices]]\nmedia = "A4"\ncolour = "mono"\nsimplex = "0.50"\n'
@@ -137,8 +140,8 @@ def test_dial_plan_problems_are_keyed_within_site() -> None:
     assert err.value.problems == [
         ("dial_plan.area_code", "must be a string of digits (or ''), got '021a'"),
         ("dial_plan.international_prefix", "must be a string of digits like '00', got ''"),
-        ("dial_plan.oops", "unknown key; expected one of: area_code, international_prefix, "
-         "outside_line, trunk_prefix"),
+        ("dial_plan.oops", ("unknown key; expected one of: area_code, international_prefix, "
+         "outside_line, trunk_prefix")),
     ]
 
 

@@ -40,8 +40,8 @@ def test_fax_in_per_page(book, site) -> None:
     (PrintUsage(Service.PRINT, "A4", Colour.COLOUR, True, 4, MARCH),
      "print A4 colour duplex, 4 sides × 5.00 = 20.00", "20.00"),  # duplex defaults to simplex
     (PrintUsage(Service.COPY, "A3", Colour.MONO, False, 5, MARCH, sets=3, scale_percent=141),
-     "copy A3 mono simplex, 5 sides × 3 sets = 15 sides × 1.00 = 15.00; "
-     "scaled to 141 %, 15 sides × 0.20 = 3.00", "18.00"),
+     ("copy A3 mono simplex, 5 sides × 3 sets = 15 sides × 1.00 = 15.00; "
+     "scaled to 141 %, 15 sides × 0.20 = 3.00"), "18.00"),
     (PrintUsage(Service.COPY, "B5", Colour.MONO, False, 1, MARCH),
      "copy B5 mono simplex, 1 side × 0.50 = 0.50", "0.50"),
 ])
@@ -95,7 +95,7 @@ def test_manual_line_is_marked_and_may_be_a_discount(book, site) -> None:
     lambda: FaxInUsage(pages=-1, at=MARCH),
     lambda: PrintUsage(Service.TYPING, "A4", Colour.MONO, False, 1, MARCH),
     lambda: PrintUsage(Service.COPY, "A4", Colour.MONO, False, 1, MARCH, sets=-2),
-    lambda: ErrandUsage("x", Decimal("-1"), MARCH),
+    lambda: ErrandUsage("x", Decimal(-1), MARCH),
 ])
 def test_inconsistent_usage_is_refused(make) -> None:
     with pytest.raises(InvalidUsage):
