@@ -22,16 +22,16 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-import structlog  # noqa: E402
+import structlog
 
-from drivers.cups.attributes import PAGES_OPTION  # noqa: E402
-from drivers.cups.client import TERMINAL_STATES, CupsClient  # noqa: E402
-from drivers.cups.events import PrintJobFinished  # noqa: E402
-from drivers.cups.pagecount import DocumentPages  # noqa: E402
-from drivers.cups.watcher import Watcher  # noqa: E402
-from lab.cups.cupsd import CupsLab  # noqa: E402
-from lab.cups.documents import make_documents  # noqa: E402
-from lab.cups.harness import lab_config, watch_until  # noqa: E402
+from drivers.cups.attributes import PAGES_OPTION
+from drivers.cups.client import TERMINAL_STATES, CupsClient
+from drivers.cups.events import PrintJobFinished
+from drivers.cups.pagecount import DocumentPages
+from drivers.cups.watcher import Watcher
+from lab.cups.cupsd import CupsLab
+from lab.cups.documents import make_documents
+from lab.cups.harness import lab_config, watch_until
 
 
 def burst(lab: CupsLab, client: CupsClient, doc: Path, n: int) -> set[int]:

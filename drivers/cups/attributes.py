@@ -14,8 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from drivers.cups.config import QueueConfig
-from drivers.cups.events import (ColourMode, CupsFigures, JobOutcome, PageCountSource,
-                                 PrintJobFinished, Purpose, Sides)
+from drivers.cups.events import (
+    ColourMode,
+    CupsFigures,
+    JobOutcome,
+    PageCountSource,
+    PrintJobFinished,
+    Purpose,
+    Sides,
+)
 from drivers.cups.pages import page_truth, truth_from_cups
 
 #: Job options :func:`drivers.cups.submit.submit` adds; cupsd keeps unknown job attributes and

@@ -46,7 +46,7 @@ def sniff(path: Path) -> DocumentKind:
     # A PDF may have junk (a PJL header, a BOM) before its header; 1 KiB is what readers allow.
     if b"%PDF-" in head:
         return DocumentKind.PDF
-    if head.startswith(b"%!") or head.startswith(b"\x04%!"):
+    if head.startswith((b"%!", b"\x04%!")):
         return DocumentKind.POSTSCRIPT
     return DocumentKind.OTHER
 

@@ -14,7 +14,12 @@ import structlog
 from drivers.cups.attributes import PAGES_OPTION, PURPOSE_OPTION, TICKET_OPTION
 from drivers.cups.client import CupsClient
 from drivers.cups.config import CupsConfig
-from drivers.cups.errors import CupsNotFound, CupsRequestFailed, PageCountError, SubmitError
+from drivers.cups.errors import (
+    CupsNotFound,
+    CupsRequestFailed,
+    PageCountError,
+    SubmitError,
+)
 from drivers.cups.events import ColourMode, Purpose, Sides
 from drivers.cups.marks import is_ticket_id, job_title
 from drivers.cups.pagecount import count_pages

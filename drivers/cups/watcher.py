@@ -29,12 +29,22 @@ from typing import Any
 
 import structlog
 
-from drivers.cups.attributes import (Counted, QueueDefaults, job_event, queue_of,
-                                     submit_time_pages)
+from drivers.cups.attributes import (
+    Counted,
+    QueueDefaults,
+    job_event,
+    queue_of,
+    submit_time_pages,
+)
 from drivers.cups.client import TERMINAL_STATES, Attributes, CupsClient
 from drivers.cups.config import CupsConfig
 from drivers.cups.cursor import JobCursor
-from drivers.cups.errors import CupsError, CupsNotFound, CupsRequestFailed, CupsUnavailable
+from drivers.cups.errors import (
+    CupsError,
+    CupsNotFound,
+    CupsRequestFailed,
+    CupsUnavailable,
+)
 from drivers.cups.events import PageCountSource, PrintJobFinished
 from drivers.cups.pagecount import DocumentPages, count_many
 

@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 CUPSD = "/usr/sbin/cupsd"
 LPADMIN = "/usr/sbin/lpadmin"
@@ -149,7 +150,7 @@ class CupsLab:
         return self.output_dir / f"{queue}.prn"
 
     # -- life cycle ----------------------------------------------------------------------------
-    def __enter__(self) -> CupsLab:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -11,8 +11,8 @@ import pytest
 # `lab` is not an installed package (pyproject installs gatewayd and drivers only).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from lab.cups.cupsd import CupsLab  # noqa: E402
-from lab.cups.documents import make_documents  # noqa: E402
+from lab.cups.cupsd import CupsLab
+from lab.cups.documents import make_documents
 
 
 @pytest.fixture(scope="session")

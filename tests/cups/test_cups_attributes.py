@@ -9,8 +9,13 @@ import pytest
 
 from drivers.cups.attributes import Counted, QueueDefaults, job_event
 from drivers.cups.config import QueueConfig
-from drivers.cups.events import (ColourMode, JobOutcome, PageCountSource, PrintJobFinished,
-                                 Sides)
+from drivers.cups.events import (
+    ColourMode,
+    JobOutcome,
+    PageCountSource,
+    PrintJobFinished,
+    Sides,
+)
 from drivers.cups.pages import page_truth, selected_pages
 
 T0 = 1_795_700_000

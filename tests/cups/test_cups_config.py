@@ -49,8 +49,8 @@ PROBLEMS: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
     ({"queues": [{}]}, [("queues[0].name", "is required"), ("queues[0].device", "is required"),
                         ("queues[0].price_class", "is required")]),
     ({"queues": [{**Q, "name": "front desk"}]},
-     [("queues[0].name", "must be a CUPS queue name (no spaces, '/' or '#'), "
-                         "got 'front desk'")]),
+     [("queues[0].name",
+       "must be a CUPS queue name (no spaces, '/' or '#'), got 'front desk'")]),
     ({"queues": [{**Q, "device": ""}]},
      [("queues[0].device", "must be a non-empty string, got ''")]),
     ({"queues": [{**Q, "price_class": 3}]},

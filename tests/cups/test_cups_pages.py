@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from drivers.cups.events import (ColourMode, PageCountSource, PrintJobFinished, Purpose, Sides)
+from drivers.cups.events import (
+    ColourMode,
+    PageCountSource,
+    PrintJobFinished,
+    Purpose,
+    Sides,
+)
 from drivers.cups.submit import PrintRequest, submit
 from drivers.cups.watcher import Watcher
 from lab.cups.cupsd import CupsLab

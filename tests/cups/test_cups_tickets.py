@@ -11,7 +11,13 @@ import pytest
 
 from drivers.cups.config import CupsConfig
 from drivers.cups.errors import SubmitError
-from drivers.cups.events import JobOutcome, PageCountSource, PrintJobFinished, Purpose, Sides
+from drivers.cups.events import (
+    JobOutcome,
+    PageCountSource,
+    PrintJobFinished,
+    Purpose,
+    Sides,
+)
 from drivers.cups.marks import job_title, ticket_ref
 from drivers.cups.pagecount import DocumentPages
 from drivers.cups.submit import PrintRequest, submit
