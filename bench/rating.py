@@ -140,7 +140,7 @@ def measure(example: dict, dialed: list[str], usages: list[FaxCallUsage]) -> tup
 
 
 def main() -> None:
-    example = tomllib.loads((REPO / "config" / "rates.example.toml").read_text(encoding="utf-8"))
+    example = tomllib.loads((REPO / "config" / "rates.toml").read_text(encoding="utf-8"))
     print(f"phonenumbers {phonenumbers.__version__}, Python {sys.version.split()[0]}, "
           f"{COUNT:,} dialed strings per mix, best of {ROUNDS} cold rounds")
     print(f"{'mix':<10} {'parse/s':>10} {'resolve/s':>10} {'rate/s':>10} {'rate÷parse':>11} "

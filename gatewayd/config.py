@@ -211,6 +211,13 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     if "site" not in raw:
         problems.append("site: missing required section (at least site.name)")
     sections: dict[str, Any] = {}
+    if isinstance(raw.get("site"), dict):
+        from gatewayd.billing.site import parse_site  # the dial plan is billing's to check
+
+        try:
+            sections["site"] = parse_site(raw["site"])
+        except ConfigProblems as err:
+            problems.extend(f"site.{key}: {reason}" for key, reason in err.problems)
     for name, target in DELEGATED.items():
         if name not in raw:
             continue
@@ -229,6 +236,48 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
     return Config(path=path, raw=raw, sections=sections, **core)
 
 
+def _merge(into: dict[str, Any], extra: dict[str, Any], where: str, problems: list[str]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, f"{where}{key}.", problems)
+        elif key in into:
+            problems.append(f"{where}{key}: set both here and in the main file")
+        else:
+            into[key] = value
+
+
+def _with_includes(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``include = ["rates.toml"]``: tables kept in other files (the price list, say), merged in.
+
+    A key set in two files is an error rather than a silent override: an operator reading either
+    file must be able to trust what it says.
+    """
+    includes = raw.pop("include", [])
+    if isinstance(includes, str):
+        includes = [includes]
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        raise ConfigError([f"{path}: include: must be a list of file names, got {includes!r}"])
+    problems: list[str] = []
+    for name in includes:
+        included = path.parent / name
+        try:
+            extra = tomllib.loads(included.read_text(encoding="utf-8"))
+        except OSError as err:
+            problems.append(f"{path}: include: cannot read {included}: {err.strerror}")
+            continue
+        except tomllib.TOMLDecodeError as err:
+            problems.append(f"{included}: not valid TOML: {err}")
+            continue
+        if "include" in extra:
+            problems.append(f"{included}: include: included files cannot include others")
+        before = len(problems)
+        _merge(raw, extra, "", problems)
+        problems[before:] = [f"{included}: {line}" for line in problems[before:]]
+    if problems:
+        raise ConfigError(problems)
+    return raw
+
+
 def load(path: Path, *, state_dir: Path | None = None, socket: Path | None = None) -> Config:
     """Read and validate ``path``; ``state_dir``/``socket`` override the file (demo, tests)."""
     try:
@@ -239,6 +288,7 @@ def load(path: Path, *, state_dir: Path | None = None, socket: Path | None = Non
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError([f"{path}: not valid TOML: {err}"]) from err
+    raw = _with_includes(raw, path)
     if state_dir is not None:
         raw.setdefault("paths", {})["state_dir"] = str(state_dir.resolve())
     if socket is not None:

@@ -14,6 +14,20 @@ class Services:
     #: Running drivers by their ``name`` ("snmp", "cups", "fax"); absent when not configured.
     drivers: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def rates(self) -> Any:
+        """The price list (``gatewayd.billing.rates.RateBook``)."""
+        from gatewayd.errors import Conflict
+
+        if "rates" not in self.config.sections:
+            raise Conflict(f"no [rates] section in {self.config.path}: nothing can be priced")
+        return self.config.sections["rates"]
+
+    @property
+    def site(self) -> Any:
+        """Where the site is and how it dials (``gatewayd.billing.site.Site``)."""
+        return self.config.sections["site"]
+
     def driver(self, name: str) -> Any:
         from gatewayd.errors import Conflict
 

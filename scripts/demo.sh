@@ -1,65 +1,32 @@
 #!/usr/bin/env bash
-# `make demo`: the daemon on SQLite in a temp state dir, driven through a business day with gatewayctl.
+# `make demo`: the lab's virtual devices, the daemon on SQLite in a temp state dir, and a business
+# day at the front desk driven through gatewayctl. Parts live in scripts/demo/:
+#   lab-*.sh  start a virtual device (sourced before the daemon starts)
+#   day-*.sh  a stretch of the day (sourced in order once the daemon answers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 demo=$(mktemp -d /tmp/gatewayd-demo.XXXXXX)
 chmod 755 "$demo"
-export GATEWAYD_SOCKET="$demo/api.sock"
-ctl() { echo "+ gatewayctl $*" >&2; "$root/.venv/bin/gatewayctl" "$@"; }
+source scripts/demo/lib.sh
 
 cleanup() {
     [ -n "${daemon_pid:-}" ] && kill -TERM "$daemon_pid" 2>/dev/null && wait "$daemon_pid" || true
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
     echo "demo state kept in $demo (daemon log: $demo/daemon.log)"
 }
 trap cleanup EXIT
 
+mkdir -p "$lab"
+chmod 755 "$lab"
+for part in scripts/demo/lab-*.sh; do [ -e "$part" ] && source "$part"; done
+
 echo "== starting gatewayd on SQLite in $demo"
-.venv/bin/gatewayd check-config config/gatewayd.toml
-.venv/bin/gatewayd run --config config/gatewayd.toml --state-dir "$demo/state" --socket "$GATEWAYD_SOCKET" \
+.venv/bin/gatewayd check-config config/demo.toml
+.venv/bin/gatewayd run --config config/demo.toml --state-dir "$demo/state" --socket "$GATEWAYD_SOCKET" \
     >"$demo/daemon.log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 100); do [ -S "$GATEWAYD_SOCKET" ] && break; sleep 0.1; done
 ctl status
 
-echo "== the tenant roster"
-cat >"$demo/roster.csv" <<'CSV'
-company,rooms,contact,phone,email
-Acme Trading Ltd,1203;1205,Ms Li,021-5555 1234,li@acme.example
-上海宏达科技有限公司,2001,王经理,021-6666 8888,
-CSV
-ctl tenant import "$demo/roster.csv"
-ctl tenant list
-
-echo "== a copy job for a tenant, charged to the monthly account"
-copy=$(ctl --json ticket open copy --company "Acme Trading Ltd" --room 1203 --param media=A4 --param sets=2 \
-       | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-ctl ticket start "$copy"
-ctl charge "$copy" "A4 copies, mono, simplex" 40 0.50 --unit side
-ctl ticket finish "$copy"
-ctl ticket complete "$copy" --signed-by "Ms Li"
-ctl ticket settle "$copy" --method account
-
-echo "== an errand for a walk-in guest: fees up front (temporary receipt), formal receipt at the end"
-errand=$(ctl --json ticket open errand --guest "张先生" --phone 13800138000 --note "courier to Pudong" \
-         | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-ctl charge "$errand" "Courier fee (quoted)" 1 30.00
-ctl charge "$errand" "Service charge" 1 10.00
-ctl pay "$errand" 30.00
-ctl ticket start "$errand"
-ctl ticket finish "$errand"
-ctl ticket complete "$errand" --signed-by "张先生"
-ctl ticket settle "$errand"
-
-echo "== a print job nobody claimed: kept as unattributed, then attached by staff"
-ctl events add --kind print_job --device lobby-laser --key "lobby-laser/77/2026-11-26T02:00:00Z" \
-    --at "$(date -Iseconds)" --payload '{"pages": 3, "copies": 1, "media": "A4"}'
-print=$(ctl --json ticket open print --guest "Walk-in guest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-event=$(ctl --json events list --unattributed | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-ctl events attach "$event" "$print"
-ctl ticket cancel "$print" --reason "guest left without the prints"
-
-echo "== the day's tickets"
-ctl ticket list
-ctl ticket show "$errand"
-ctl audit --ticket "$errand"
+for part in scripts/demo/day-*.sh; do source "$part"; done

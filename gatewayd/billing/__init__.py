@@ -14,7 +14,6 @@ The files tell the story in order:
   services.py      rating fax-in, print, copy, typing, errands, manual lines
   rating.py        ``rate`` any usage, ``quote_fax``
   table_text.py    ``format_table`` for ``gatewayd rates check`` / ``gatewayctl rates show``
-  textwidth.py     CJK-aware column widths
   receipts.py      temporary and formal receipts, as text
   receipt_pdf.py   ... and as a one-page PDF (imported on its own: fpdf2 is slow to import)
 """

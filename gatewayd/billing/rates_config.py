@@ -2,7 +2,7 @@
 
 Every problem is collected with its dotted key relative to ``rates`` (``tables[1].fax_out.
 destinations[3].per_minute``) and raised together as ``drivers.ConfigProblems``. The section's
-shape is documented by ``config/rates.example.toml``.
+shape is documented by ``config/rates.toml``.
 """
 
 from __future__ import annotations

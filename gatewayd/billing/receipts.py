@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from .charges import Charge
 from .money import format_price
-from .textwidth import columns, pad, width, wrap
+from gatewayd.textwidth import columns, pad, width, wrap
 
 
 class ReceiptKind(enum.Enum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .money import format_price
 from .rates import FaxOutRates, RateTable, SideRates
 from .site import Site
-from .textwidth import columns, fit_widths
+from gatewayd.textwidth import columns, fit_widths
 
 
 def format_table(table: RateTable, site: Site) -> str:

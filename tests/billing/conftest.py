@@ -12,7 +12,7 @@ import pytest
 
 from gatewayd.billing import DialPlan, RateBook, Site, parse_rates, parse_site
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "rates.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "rates.toml"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 SITE = Site(country="CN", timezone="Asia/Shanghai", currency="CNY",

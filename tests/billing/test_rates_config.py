@@ -12,7 +12,7 @@ from drivers import ConfigProblems
 from gatewayd.billing import format_table, parse_rates, parse_site
 from gatewayd.billing.config import parse_rates_section
 from gatewayd.billing.money import Rounding
-from gatewayd.billing.textwidth import width
+from gatewayd.textwidth import width
 
 from .conftest import SITE
 

@@ -24,7 +24,7 @@ from gatewayd.billing import (
     render_text,
 )
 from gatewayd.billing.receipt_pdf import ReceiptTooLong, find_cjk_font, render_pdf
-from gatewayd.billing.textwidth import width, wrap
+from gatewayd.textwidth import width, wrap
 
 from .conftest import SHANGHAI, local
 

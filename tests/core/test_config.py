@@ -85,3 +85,18 @@ def test_unreadable_file(tmp_path: Path) -> None:
                              str(tmp_path / "missing.toml")], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == f"{tmp_path / 'missing.toml'}: cannot read: No such file or directory"
+
+
+def test_an_included_price_list_is_merged_and_clashes_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "extra.toml").write_text('[logging]\nlevel = "debug"\n', encoding="utf-8")
+    result = check(tmp_path, 'include = ["extra.toml"]\n[site]\nname = "A"\n')
+    assert result.returncode == 0, result.stderr
+    assert config.load(tmp_path / "gatewayd.toml").logging["level"] == "debug"
+
+    result = check(tmp_path, 'include = ["extra.toml"]\n[site]\nname = "A"\n[logging]\nlevel = "info"\n')
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"{tmp_path / 'extra.toml'}: logging.level: set both here and in the main file"
+
+    result = check(tmp_path, 'include = ["missing.toml"]\n[site]\nname = "A"\n')
+    assert result.stderr.strip() == (f"{tmp_path / 'gatewayd.toml'}: include: cannot read "
+                                     f"{tmp_path / 'missing.toml'}: No such file or directory")
