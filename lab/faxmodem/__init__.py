@@ -1,0 +1,1 @@
+"""The fax lab: ``faxmodem`` (C, spandsp) and its Python controller ``peer``."""
