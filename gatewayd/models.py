@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -241,3 +242,27 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     manual: Mapped[bool] = mapped_column(default=False)
+
+
+class DeviceAnomaly(Base):
+    """What a stored meter reading revealed against the device's reading before it.
+
+    Written with the reading, in the same transaction (``gatewayd.copying.readings``), so the list
+    staff see survives restarts and matches the readings in the ledger. Kinds are
+    ``drivers.snmp.anomalies.AnomalyKind`` values.
+    """
+
+    __tablename__ = "device_anomalies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    counter: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[str | None] = mapped_column(String(200))
+    after: Mapped[str | None] = mapped_column(String(200))
+    delta: Mapped[int | None] = mapped_column(BigInteger)  # counters are Counter64 on some models
+    observed_at: Mapped[datetime] = mapped_column(index=True)  # time of the revealing reading
+    reading_event_id: Mapped[int] = mapped_column(ForeignKey("device_events.id"), index=True)
+    previous_event_id: Mapped[int | None] = mapped_column(ForeignKey("device_events.id"))
+    recorded_at: Mapped[datetime]
