@@ -52,6 +52,25 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rates_check(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from gatewayd.billing import BillingError, format_table
+
+    config = config_mod.load(Path(args.config))
+    if "rates" not in config.sections:
+        print(f"{config.path}: no [rates] section: nothing can be priced", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    site = config.sections["site"]
+    at = datetime.fromisoformat(args.at) if args.at else datetime.now(timezone.utc)
+    try:
+        print(format_table(config.sections["rates"].in_force(at, site.zone), site), end="")
+    except BillingError as err:
+        print(f"{config.path}: {err}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gatewayd", description="Business-centre gateway daemon")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("path")
     check.set_defaults(func=cmd_check_config)
+
+    rates = commands.add_parser("rates", help="the price list").add_subparsers(dest="action", required=True)
+    rates_check = rates.add_parser("check", help="validate the configuration and print the rate table in force")
+    rates_check.add_argument("--config", default=str(config_mod.DEFAULT_PATH))
+    rates_check.add_argument("--at", help="ISO time with offset (default now)")
+    rates_check.set_defaults(func=cmd_rates_check)
 
     args = parser.parse_args(argv)
     try:

@@ -7,12 +7,12 @@ import grp
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import structlog
 
 from gatewayd import config as config_mod
-from gatewayd import db, events, systemd
+from gatewayd import db, events, printing, systemd
 from gatewayd.api import routes
 from gatewayd.api.app import Api
 from gatewayd.api.server import ApiServer
@@ -26,7 +26,28 @@ log = structlog.get_logger("gatewayd")
 
 def build_drivers(config: config_mod.Config) -> list[Any]:
     """The drivers the configuration asks for (none until their sections are configured)."""
-    return []
+    drivers: list[Any] = []
+    if "cups" in config.sections:
+        from drivers.cups.driver import CupsDriver  # pycups only where printers are configured
+
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        drivers.append(CupsDriver(config.sections["cups"], cursor_path=config.state_dir / "cups-cursor.json"))
+    return drivers
+
+
+#: Driver events that need more than ``events.from_driver`` (a print job names its ticket in its
+#: name or job-account-id option): kind -> adapter.
+EVENT_ADAPTERS: dict[str, Callable[[Any], events.EventIn]] = {"print_job": printing.event_in}
+
+
+def ledger_hooks(services: Services) -> tuple[dict[str, events.Matcher], dict[str, events.OnMatched]]:
+    """How each kind of device event finds its ticket and becomes charge lines."""
+    from gatewayd import faxing
+
+    print_jobs = printing.PrintJobs(services)
+    matchers: dict[str, events.Matcher] = {printing.KIND: print_jobs.match}
+    on_matched: dict[str, events.OnMatched] = {"fax_call": faxing.bill_call(services), printing.KIND: print_jobs.bill}
+    return matchers, on_matched
 
 
 class Daemon:
@@ -51,7 +72,7 @@ class Daemon:
     async def _emit(self, event: Any) -> None:
         """Drivers hand events here; they are stored (and matched) before the driver goes on."""
         loop = asyncio.get_running_loop()
-        record = events.from_driver(event)
+        record = EVENT_ADAPTERS.get(type(event).kind, events.from_driver)(event)
         await loop.run_in_executor(self._writer, lambda: self.ledger.record_event(DAEMON, record, manual=False))
 
     async def _watchdog(self, interval: float) -> None:
@@ -65,9 +86,10 @@ class Daemon:
         engine = db.make_engine(config.database_url)
         await loop.run_in_executor(self._writer, db.migrate, engine)
         config.spool_dir.mkdir(parents=True, exist_ok=True)
-        self.ledger = Ledger(db.session_factory(engine), config.timezone)
         drivers = build_drivers(config)
         self.services = Services(config, {d.name: d for d in drivers})
+        matchers, on_matched = ledger_hooks(self.services)
+        self.ledger = Ledger(db.session_factory(engine), config.timezone, matchers=matchers, on_matched=on_matched)
         supervisor = Supervisor(drivers, self._emit)
         group = config.api["group"]
         api = Api(

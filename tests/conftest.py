@@ -89,6 +89,8 @@ def write_config(directory: Path, db_url: str, *, extra: str = "", mode: str = "
     path = directory / "gatewayd.toml"
     path.write_text(
         f"""
+include = ["{REPO / 'config' / 'rates.toml'}"]
+
 [site]
 name = "Test Tower Business Centre"
 timezone = "Asia/Shanghai"

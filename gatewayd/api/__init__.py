@@ -7,6 +7,6 @@ from gatewayd.api.app import Route
 
 def routes() -> list[Route]:
     """Every route the daemon serves, joined from the domain modules."""
-    from gatewayd.api import core
+    from gatewayd.api import billing, core, printing
 
-    return [*core.ROUTES]
+    return [*core.ROUTES, *billing.ROUTES, *printing.ROUTES]

@@ -40,6 +40,10 @@ class Client:
         self.conn = _UnixConnection(path, timeout)
 
     def request(self, method: str, target: str, body: dict[str, Any] | None = None) -> Any:
+        payload = self.request_bytes(method, target, body)
+        return json.loads(payload) if payload else None
+
+    def request_bytes(self, method: str, target: str, body: dict[str, Any] | None = None) -> bytes:
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
         headers = {"content-type": "application/json"} if data is not None else {}
         try:
@@ -52,11 +56,13 @@ class Client:
         except (http.client.HTTPException, OSError) as err:
             self.conn.close()
             raise Unreachable(f"connection to gatewayd at {self.path} failed: {err}") from err
-        decoded = json.loads(payload) if payload else None
         if response.status >= 400:
-            detail = decoded.get("detail", "") if isinstance(decoded, dict) else payload.decode(errors="replace")
+            try:
+                detail = json.loads(payload)["detail"]
+            except (ValueError, KeyError, TypeError):
+                detail = payload.decode(errors="replace")
             raise Refused(response.status, detail)
-        return decoded
+        return payload
 
     def get(self, target: str, **query: Any) -> Any:
         params = {k: v for k, v in query.items() if v not in (None, False)}

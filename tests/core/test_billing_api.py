@@ -1,0 +1,155 @@
+"""Prices through the daemon: quotes, the table in force, a fax-out ticket billed from its call
+record, and the receipts it ends with (text and PDF)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gatewayd.ctl import Refused
+from tests.conftest import BIN, REPO, Daemon
+
+# A Wednesday morning in Shanghai: no night/weekend band, the 2025-07 table in force.
+WEEKDAY = "2026-11-25T10:00:00+08:00"
+
+
+def test_quote_a_fax_to_hong_kong(daemon: Daemon) -> None:
+    result = daemon.ctl("--json", "quote", "fax", "0085221234567", "--minutes", "3", "--pages", "2", "--at", WEEKDAY)
+    assert result.returncode == 0, result.stderr
+    q = json.loads(result.stdout)
+    assert q["rate_version"] == "2025-07" and q["currency"] == "CNY"
+    # rates.toml, 2025-07: Hong Kong 6.00/min in 60 s blocks, connect fee 2.00, 1.00 per page.
+    amounts = {line["rule"]: line["amount"] for line in q["lines"]}
+    assert amounts["fax_out.destinations[+852]"] == "18.00"
+    assert amounts["fax_out.connect_fee"] == "2.00"
+    assert amounts["fax_out.per_page"] == "2.00"
+    assert q["total"] == "22.00"
+    assert "+852 Hong Kong" in q["explain"]
+    table = daemon.ctl("quote", "fax", "0085221234567", "--minutes", "3", "--pages", "2", "--at", WEEKDAY)
+    assert "total 22.00 CNY" in table.stdout
+
+
+def test_quote_refuses_an_undiallable_number_with_the_reason(daemon: Daemon) -> None:
+    result = daemon.ctl("quote", "fax", "110")
+    assert result.returncode == 1
+    assert "cannot dial '110'" in result.stderr and "emergency" in result.stderr
+
+
+def test_quote_copies_and_the_rate_table_in_force(daemon: Daemon) -> None:
+    c = daemon.client()
+    q = c.post("/quotes", {"service": "copy", "media": "A4", "sides": 10, "sets": 3, "duplex": True, "at": WEEKDAY})
+    assert q["total"] == "12.00"  # 10 sides x 3 sets at 0.40 duplex A4 mono
+    with pytest.raises(Refused) as refused:
+        c.post("/quotes", {"service": "copy", "media": "A0", "sides": 1})
+    assert refused.value.status == 422 and "no price for copy A0 mono" in refused.value.detail
+    with pytest.raises(Refused) as refused:
+        c.post("/quotes", {"service": "copy", "sides": 1})
+    assert refused.value.status == 422 and "needs media" in refused.value.detail
+    shown = daemon.ctl("rates", "show", "--at", WEEKDAY)
+    assert shown.returncode == 0 and "Rate table 2025-07" in shown.stdout
+
+
+def call_record(ticket: str, *, number: str, pages: list[list[str]], duration: float, status: str) -> dict:
+    """A fax_call payload as drivers.fax.record.FaxCall stores it: per page, each attempt's answer."""
+    return {
+        "kind": "fax_call", "device": "modem1", "natural_key": f"call-{ticket}-{len(pages)}",
+        "occurred_at": "2026-11-25T10:03:30+08:00", "ticket": ticket,
+        "payload": {
+            "direction": "outgoing", "number": number, "status": status,
+            "dialled_at": "2026-11-25T02:00:00+00:00", "connected_at": "2026-11-25T02:00:15+00:00",
+            "duration_s": duration, "occurred_at": "2026-11-25T02:03:30+00:00",
+            "hangup": {"code": "normal", "reason": "call completed"},
+            "pages": [
+                {"page": n, "delivered": attempts[-1] == "MCF", "error_page": "RTN" in attempts,
+                 "attempts": [{"attempt": i + 1, "status": s, "bit_rate": 14400, "resolution": "fine"}
+                              for i, s in enumerate(attempts)]}
+                for n, attempts in enumerate(pages, start=1)
+            ],
+        },
+    }
+
+
+def test_fax_out_ticket_quoted_billed_from_its_call_record_and_settled(daemon: Daemon, tmp_path: Path) -> None:
+    c = daemon.client()
+    q = c.post("/quotes", {"service": "fax_out", "number": "9,0085221234567", "minutes": "3", "pages": 3,
+                           "at": WEEKDAY})
+    t = c.post("/tickets", {"kind": "fax_out", "guest_name": "Mr Chan", "params": {"number": "9,0085221234567"},
+                            "quoted_total": q["total"]})
+    c.post(f"/tickets/{t['id']}/start", {})
+    # Page 2 rejected once (RTN, an ErrorPage) and resent: 3 pages delivered, 3 min 12 s of line time.
+    event = call_record(t["id"], number="9,0085221234567", pages=[["MCF"], ["RTN", "MCF"], ["MCF"]],
+                        duration=191.4, status="completed")
+    stored = c.post("/events", event)
+    assert stored["ticket"] == t["id"]
+    t = c.get(f"/tickets/{t['id']}")
+    by_rule = {line["rule"]: line for line in t["charges"]}
+    assert by_rule["fax_out.destinations[+852]"]["amount"] == "24.00"  # 192 s -> 4 x 60 s at 6.00
+    assert by_rule["fax_out.per_page"]["amount"] == "3.00"  # page 2 charged once
+    assert any("ErrorPage" in line["description"] and line["amount"] == "0.00" for line in t["charges"])
+    assert all(line["rate_version"] == "2025-07" and not line["manual"] for line in t["charges"])
+    assert t["total"] == "29.00"
+    # The quote and the bill were made by the same rules.
+    assert {line["rule"] for line in q["lines"]} <= set(by_rule)
+
+    c.post("/events", event)  # the same call record again (a driver restart): billed once
+    assert c.get(f"/tickets/{t['id']}")["total"] == "29.00"
+
+    for action in ("finish", "complete"):
+        c.post(f"/tickets/{t['id']}/{action}", {})
+    t = c.post(f"/tickets/{t['id']}/settle", {"method": "cash"})
+    number = t["receipts"][-1]["number"]
+    shown = daemon.ctl("receipt", "show", number)
+    assert shown.returncode == 0, shown.stderr
+    assert "RECEIPT" in shown.stdout and "29.00" in shown.stdout and t["id"] in shown.stdout
+    for line in t["charges"]:
+        assert line["description"][:20] in shown.stdout.replace("\n", " ") or line["amount"] == "0.00"
+
+    pdf = tmp_path / "receipt.pdf"
+    saved = daemon.ctl("receipt", "show", number, "--pdf", str(pdf))
+    assert saved.returncode == 0, saved.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "29.00" in text and number in text
+
+
+def test_a_call_that_never_connected_costs_nothing_by_default(daemon: Daemon) -> None:
+    c = daemon.client()
+    t = c.post("/tickets", {"kind": "fax_out", "guest_name": "x"})
+    event = call_record(t["id"], number="0085221234567", pages=[], duration=0, status="failed")
+    event["payload"].update(connected_at=None, hangup={"code": "busy", "reason": "line busy"})
+    c.post("/events", event)
+    assert c.get(f"/tickets/{t['id']}")["total"] == "0.00"
+
+
+def test_an_unpriceable_call_is_kept_and_flagged_for_staff(daemon: Daemon) -> None:
+    c = daemon.client()
+    t = c.post("/tickets", {"kind": "fax_out", "guest_name": "x"})
+    stored = c.post("/events", call_record(t["id"], number="119", pages=[["MCF"]], duration=60,
+                                           status="completed"))
+    assert stored["ticket"] == t["id"]
+    assert c.get(f"/tickets/{t['id']}")["charges"] == []
+    flagged = [e for e in c.get("/audit", entity="ticket", id=t["id"]) if e["action"] == "charge.unpriced"]
+    assert flagged and "cannot dial '119'" in flagged[0]["after"]["reason"]
+
+
+def test_gatewayd_rates_check_prints_the_table_in_force() -> None:
+    result = subprocess.run([str(BIN / "gatewayd"), "rates", "check", "--config", str(REPO / "config" / "gatewayd.toml"),
+                             "--at", WEEKDAY], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Rate table 2025-07, in force from 2025-07-01 00:00 Asia/Shanghai")
+
+
+def test_a_garbled_hand_entered_call_record_is_stored_and_flagged_not_lost(daemon: Daemon) -> None:
+    c = daemon.client()
+    t = c.post("/tickets", {"kind": "fax_out", "guest_name": "x"})
+    event = call_record(t["id"], number="0085221234567", pages=[["MCF"]], duration=60, status="completed")
+    event["payload"]["duration_s"] = "a minute or so"
+    stored = c.post("/events", event)
+    assert stored["ticket"] == t["id"] and stored["payload"]["duration_s"] == "a minute or so"
+    flagged = [e for e in c.get("/audit", entity="ticket", id=t["id"]) if e["action"] == "charge.unpriced"]
+    assert "unreadable call record" in flagged[0]["after"]["reason"]
