@@ -169,6 +169,18 @@ def _check_version(ticket: Ticket, version: int | None) -> None:
         )
 
 
+def _allowed(ticket: Ticket, action: str, version: int | None) -> Transition:
+    """The rule for ``action`` if the table allows it from the ticket's state; else a 409."""
+    rule = TRANSITIONS[action]
+    _check_version(ticket, version)
+    if ticket.state not in rule.sources:
+        allowed = ", ".join(sorted(rule.sources))
+        raise Conflict(f"cannot {action} ticket {ticket.number}: it is {ticket.state} (only from {allowed})")
+    if rule.kinds is not None and TicketKind(ticket.kind) not in rule.kinds:
+        raise Conflict(f"cannot {action} a {ticket.kind} ticket (only {', '.join(sorted(rule.kinds))})")
+    return rule
+
+
 def _check_editable(ticket: Ticket) -> None:
     if ticket.state not in EDITABLE:
         raise Conflict(
@@ -231,13 +243,7 @@ def transition(
     signed_by: str = "",
 ) -> None:
     """Move ``ticket`` by ``action`` (not ``settle``: see :func:`settle`)."""
-    rule = TRANSITIONS[action]
-    _check_version(ticket, version)
-    if ticket.state not in rule.sources:
-        allowed = ", ".join(sorted(rule.sources))
-        raise Conflict(f"cannot {action} ticket {ticket.number}: it is {ticket.state} (only from {allowed})")
-    if rule.kinds is not None and TicketKind(ticket.kind) not in rule.kinds:
-        raise Conflict(f"cannot {action} a {ticket.kind} ticket (only {', '.join(sorted(rule.kinds))})")
+    rule = _allowed(ticket, action, version)
     if action in ("cancel", "fail") and not reason.strip():
         raise InvalidValue(f"{action} needs a reason (e.g. \"customer left\", \"line busy after 3 tries\")")
     before = snapshot(ticket)
@@ -353,13 +359,7 @@ def settle(
     version: int | None = None,
 ) -> Receipt:
     """Collect the balance and issue the formal receipt; temporary receipts are exchanged for it."""
-    rule = TRANSITIONS["settle"]
-    _check_version(ticket, version)
-    if ticket.state not in rule.sources:
-        raise Conflict(
-            f"cannot settle ticket {ticket.number}: it is {ticket.state} "
-            f"(only from {', '.join(sorted(rule.sources))})"
-        )
+    _allowed(ticket, "settle", version)
     _check_method(ticket, method)
     balance = total(ticket) - paid(ticket)
     if balance < 0:
