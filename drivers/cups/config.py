@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from drivers import ConfigProblems
@@ -134,8 +135,12 @@ def _parse_queues(raw: Any, problems: _Problems) -> tuple[QueueConfig, ...]:
     return tuple(queues)
 
 
-def parse_cups_config(raw: dict[str, Any]) -> CupsConfig:
-    """Validate the ``[cups]`` table; raise :class:`drivers.ConfigProblems` listing every problem."""
+def parse_cups_config(raw: dict[str, Any], base_dir: Path | None = None) -> CupsConfig:
+    """Validate the ``[cups]`` table; raise :class:`drivers.ConfigProblems` listing every problem.
+
+    ``base_dir`` (the config file's directory) is what gatewayd's loader passes every delegated
+    section; ``[cups]`` has no relative paths, so it is unused.
+    """
     problems = _Problems()
     problems.unknown_keys(raw, {"server", "poll_interval", "catchup_interval", "lease",
                                 "stuck_after", "queues"})
