@@ -8,6 +8,7 @@ the daemon's single database thread.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import os
@@ -87,7 +88,9 @@ class Api:
 
     async def db(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run blocking ledger work on the single database thread."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+        # Carry the request's bound log ids (ticket, device...) into the database thread.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, fn, *args)
 
     def _is_staff(self, call: Call) -> bool:
         if call.caller.uid in (0, os.getuid()) or self.staff_group_gid is None:
@@ -97,6 +100,9 @@ class Api:
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
+        # Each connection is its own task (its own context): start every request with a clean slate.
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(user=request.caller.user)
         try:
             response = await self._dispatch(request)
         except LedgerError as err:
@@ -106,13 +112,14 @@ class Api:
             response = problem(500, "internal error in gatewayd; the details are in its log")
         log.info(
             "api.request", method=request.method, path=request.target, status=response.status,
-            user=request.caller.user, ms=round((time.perf_counter() - started) * 1000, 2),
+            ms=round((time.perf_counter() - started) * 1000, 2),
         )
         return response
 
     async def _dispatch(self, request: Request) -> Response:
         url = urlsplit(request.target)
         route, params = _find(self.routes, request.method, url.path)
+        structlog.contextvars.bind_contextvars(**_log_ids(route, params))
         query = check_query(dict(parse_qsl(url.query, keep_blank_values=True)), route.query)
         body: dict[str, Any] = {}
         if route.body is not None:
@@ -133,6 +140,15 @@ class Api:
         if isinstance(result, Response):
             return result
         return Response(route.status, json.dumps(result, ensure_ascii=False, default=str).encode())
+
+
+def _log_ids(route: Route, params: dict[str, str]) -> dict[str, str]:
+    """Path parameters named for logs by what they identify: /tickets/{id} binds ticket=..."""
+    names = {}
+    for before, segment in zip(route.segments, route.segments[1:]):
+        if segment.startswith("{"):
+            names[before.removesuffix("s")] = params[segment.strip("{}")]
+    return names
 
 
 def _find(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]]:
