@@ -47,7 +47,15 @@ from sqlalchemy.orm import Session
 
 from gatewayd import audit, charging, events, tickets
 from gatewayd.audit import Caller
-from gatewayd.billing import BillingError, Colour, PrintUsage, Rating, Service, TypingUsage, rate
+from gatewayd.billing import (
+    BillingError,
+    Colour,
+    PrintUsage,
+    Rating,
+    Service,
+    TypingUsage,
+    rate,
+)
 from gatewayd.errors import Conflict, InvalidValue
 from gatewayd.models import DeviceEvent, Ticket, TicketKind
 
@@ -94,7 +102,8 @@ def pwg_media(media: str) -> str:
 
 def event_in(job: Any) -> events.EventIn:
     """A driver's ``PrintJobFinished`` as the ledger stores it, with the ticket it names."""
-    from drivers.cups.marks import ticket_ref  # the CUPS driver is loaded only where configured
+    # The CUPS driver's modules load only where printers are configured.
+    from drivers.cups.marks import ticket_ref
 
     record = events.from_driver(job)
     ref = ticket_ref(job)

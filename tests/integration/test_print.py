@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
