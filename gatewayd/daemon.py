@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import grp
 import signal
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
 import structlog
+from sqlalchemy.orm import Session, sessionmaker
 
 from gatewayd import config as config_mod
 from gatewayd import db, events, printing, systemd
@@ -24,9 +25,17 @@ from gatewayd.supervisor import Supervisor
 log = structlog.get_logger("gatewayd")
 
 
-def build_drivers(config: config_mod.Config) -> list[Any]:
-    """The drivers the configuration asks for (none until their sections are configured)."""
+def build_drivers(config: config_mod.Config, sessions: sessionmaker[Session], writer: Executor) -> list[Any]:
+    """The drivers the configuration asks for (none until their sections are configured).
+
+    ``sessions`` and ``writer`` (the single database thread) are for drivers whose readings the
+    ledger keeps itself: the copiers start from their last stored readings and store their own.
+    """
     drivers: list[Any] = []
+    if "snmp" in config.sections:
+        from gatewayd.copying.copiers import Copiers  # pysnmp only where copiers are configured
+
+        drivers.append(Copiers.build(config, sessions, writer))
     if "cups" in config.sections:
         from drivers.cups.driver import CupsDriver  # pycups only where printers are configured
 
@@ -86,7 +95,7 @@ class Daemon:
         engine = db.make_engine(config.database_url)
         await loop.run_in_executor(self._writer, db.migrate, engine)
         config.spool_dir.mkdir(parents=True, exist_ok=True)
-        drivers = build_drivers(config)
+        drivers = build_drivers(config, db.session_factory(engine), self._writer)
         self.services = Services(config, {d.name: d for d in drivers})
         matchers, on_matched = ledger_hooks(self.services)
         self.ledger = Ledger(db.session_factory(engine), config.timezone, matchers=matchers, on_matched=on_matched)

@@ -6,7 +6,15 @@ from gatewayd.api.app import Route
 
 
 def routes() -> list[Route]:
-    """Every route the daemon serves, joined from the domain modules."""
-    from gatewayd.api import billing, core, printing
+    """Every route the daemon serves, joined from the domain modules.
 
-    return [*core.ROUTES, *billing.ROUTES, *printing.ROUTES]
+    A domain may extend a core route for its own tickets (``EXTENDS``: (method, path) -> wrapper
+    of the route it replaces, which it calls for every other ticket).
+    """
+    from gatewayd.api import billing, core, devices, printing
+    from gatewayd.copying import routes as copying
+
+    joined = [*core.ROUTES, *billing.ROUTES, *printing.ROUTES, *devices.ROUTES, *copying.ROUTES]
+    for extends in (copying.EXTENDS,):
+        joined = [extends[(r.method, r.path)](r) if (r.method, r.path) in extends else r for r in joined]
+    return joined
