@@ -10,8 +10,9 @@ busy when staff finished) and completes them when the copier answers.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import Any, Callable
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker

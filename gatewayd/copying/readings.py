@@ -15,7 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from drivers.snmp.anomalies import DEFAULT_MAX_PAGES_PER_MINUTE, compare
-from drivers.snmp.reading import Counter, DeviceStatus, MeterReading, PrinterStatus, Unit
+from drivers.snmp.reading import (
+    Counter,
+    DeviceStatus,
+    MeterReading,
+    PrinterStatus,
+    Unit,
+)
 from gatewayd import events
 from gatewayd.audit import Caller
 from gatewayd.models import DeviceAnomaly, DeviceEvent

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -100,8 +100,8 @@ def test_copy_ticket_end_to_end(start: Callable[..., tuple[Daemon, str]], lab: S
 
     assert done["state"] == "awaiting_customer"
     assert _charges(done) == [
-        ("copy.prices[A4 mono].simplex", Decimal("10"), Decimal("0.50"), "5.00"),
-        ("copy.prices[A4 colour].simplex", Decimal("4"), Decimal("3.00"), "12.00"),
+        ("copy.prices[A4 mono].simplex", Decimal(10), Decimal("0.50"), "5.00"),
+        ("copy.prices[A4 colour].simplex", Decimal(4), Decimal("3.00"), "12.00"),
     ]
     assert done["total"] == "17.00"
     assert [c["inputs"]["sets"] for c in done["charges"]] == [2, 2]
@@ -153,7 +153,7 @@ def test_total_counter_less_the_pages_printed_in_the_window(start: Callable[...,
 
     assert done["meter"]["count"]["counters"] == {"total": 17}
     assert done["meter"]["count"]["printed_deducted"] == 5
-    assert _charges(done) == [("copy.prices[A4 mono].simplex", Decimal("12"), Decimal("0.50"), "6.00")]
+    assert _charges(done) == [("copy.prices[A4 mono].simplex", Decimal(12), Decimal("0.50"), "6.00")]
 
 
 def test_per_media_copy_counters_split_the_lines(start: Callable[..., tuple[Daemon, str]], lab: SnmpLab) -> None:
@@ -165,8 +165,8 @@ def test_per_media_copy_counters_split_the_lines(start: Callable[..., tuple[Daem
     lab.copies(device, 4, media="a3")
     done = client.post(f"/tickets/{number}/finish")
     assert _charges(done) == [  # in the profile's order of the counters
-        ("copy.prices[A3 mono].simplex", Decimal("4"), Decimal("1.00"), "4.00"),
-        ("copy.prices[A4 mono].simplex", Decimal("10"), Decimal("0.50"), "5.00"),
+        ("copy.prices[A3 mono].simplex", Decimal(4), Decimal("1.00"), "4.00"),
+        ("copy.prices[A4 mono].simplex", Decimal(10), Decimal("0.50"), "5.00"),
     ]
 
 
@@ -187,7 +187,7 @@ def test_finish_while_the_copier_sleeps_then_completes_when_it_wakes(
     finally:
         lab.wake(device)
     done = _until(lambda: (t := client.get(f"/tickets/{number}"))["state"] == "awaiting_customer" and t)
-    assert _charges(done) == [("copy.prices[A4 mono].simplex", Decimal("6"), Decimal("0.50"), "3.00")]
+    assert _charges(done) == [("copy.prices[A4 mono].simplex", Decimal(6), Decimal("0.50"), "3.00")]
     actions = [(e["action"], e["actor"]) for e in client.get("/audit", entity="ticket", id=number)]
     assert ("ticket.metered", "gatewayd") in actions and ("ticket.await_meter", "root") in actions
 
@@ -219,7 +219,7 @@ def test_manual_count_when_the_copier_cannot_be_read(start: Callable[..., tuple[
 
     done = client.get(f"/tickets/{number}")
     assert done["state"] == "awaiting_customer"
-    assert _charges(done) == [("copy.prices[A3 mono].duplex", Decimal("8"), Decimal("0.80"), "6.40")]
+    assert _charges(done) == [("copy.prices[A3 mono].duplex", Decimal(8), Decimal("0.80"), "6.40")]
     assert all(c["manual"] for c in done["charges"])
     trail = client.get("/audit", entity="ticket", id=number)
     count = next(e for e in trail if e["action"] == "copy.manual_count")
