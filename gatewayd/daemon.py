@@ -13,7 +13,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewayd import config as config_mod
-from gatewayd import db, events, printing, systemd
+from gatewayd import db, events, faxing, printing, systemd
 from gatewayd.api import routes
 from gatewayd.api.app import Api
 from gatewayd.api.server import ApiServer
@@ -41,6 +41,10 @@ def build_drivers(config: config_mod.Config, sessions: sessionmaker[Session], wr
 
         config.state_dir.mkdir(parents=True, exist_ok=True)
         drivers.append(CupsDriver(config.sections["cups"], cursor_path=config.state_dir / "cups-cursor.json"))
+    if "fax" in config.sections:
+        from drivers.fax.driver import FaxDriver  # pyserial only where modems are configured
+
+        drivers.append(FaxDriver(config.sections["fax"], config.spool_dir / "fax"))
     return drivers
 
 
@@ -48,13 +52,15 @@ def build_drivers(config: config_mod.Config, sessions: sessionmaker[Session], wr
 #: name or job-account-id option): kind -> adapter.
 EVENT_ADAPTERS: dict[str, Callable[[Any], events.EventIn]] = {"print_job": printing.event_in}
 
+#: What drivers emit that is not a device event but the new state of something the ledger keeps
+#: (a fax job's queue state): kind -> applier, run on the ledger's thread.
+STATE_UPDATES: dict[str, Callable[[Ledger, Any], None]] = {faxing.JOB_KIND: faxing.apply_job_update}
+
 
 def ledger_hooks(services: Services) -> tuple[dict[str, events.Matcher], dict[str, events.OnMatched]]:
     """How each kind of device event finds its ticket and becomes charge lines."""
-    from gatewayd import faxing
-
     print_jobs = printing.PrintJobs(services)
-    matchers: dict[str, events.Matcher] = {printing.KIND: print_jobs.match}
+    matchers: dict[str, events.Matcher] = {printing.KIND: print_jobs.match, "fax_call": faxing.matcher(services)}
     on_matched: dict[str, events.OnMatched] = {"fax_call": faxing.bill_call(services), printing.KIND: print_jobs.bill}
     return matchers, on_matched
 
@@ -81,6 +87,9 @@ class Daemon:
     async def _emit(self, event: Any) -> None:
         """Drivers hand events here; they are stored (and matched) before the driver goes on."""
         loop = asyncio.get_running_loop()
+        if apply := STATE_UPDATES.get(type(event).kind):
+            await loop.run_in_executor(self._writer, apply, self.ledger, event)
+            return
         record = EVENT_ADAPTERS.get(type(event).kind, events.from_driver)(event)
         await loop.run_in_executor(self._writer, lambda: self.ledger.record_event(DAEMON, record, manual=False))
 
@@ -99,7 +108,8 @@ class Daemon:
         self.services = Services(config, {d.name: d for d in drivers})
         matchers, on_matched = ledger_hooks(self.services)
         self.ledger = Ledger(db.session_factory(engine), config.timezone, matchers=matchers, on_matched=on_matched)
-        supervisor = Supervisor(drivers, self._emit)
+        # Background work on the ledger's data runs under the supervisor too (restart, status).
+        supervisor = Supervisor([*drivers, *faxing.keepers(self.services, self.ledger, self._writer)], self._emit)
         group = config.api["group"]
         api = Api(
             self.ledger,

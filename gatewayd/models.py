@@ -266,3 +266,107 @@ class DeviceAnomaly(Base):
     reading_event_id: Mapped[int] = mapped_column(ForeignKey("device_events.id"), index=True)
     previous_event_id: Mapped[int | None] = mapped_column(ForeignKey("device_events.id"))
     recorded_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------- fax
+
+
+class FaxJobState(enum.StrEnum):
+    """Mirrors ``drivers.fax.driver.JobState`` (the driver owns the transitions)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    RETRY_WAIT = "retry_wait"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class FaxJob(Base):
+    """One document sent for a fax_out ticket: its queue state, tries, and the register's columns
+    (发报记录本). Each call it made is a ``fax_call`` device event carrying ``job_id``."""
+
+    __tablename__ = "fax_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    modem: Mapped[str] = mapped_column(String(100))
+    number: Mapped[str] = mapped_column(String(64))  # as staff typed it
+    dial: Mapped[str] = mapped_column(String(64))  # what the modem dials
+    e164: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str] = mapped_column(String(8), default="")
+    documents: Mapped[str] = mapped_column(Text, default="")  # file names, for the register
+    spool: Mapped[str] = mapped_column(Text)  # folder of the rendered pages
+    pages: Mapped[int]
+    pages_delivered: Mapped[int] = mapped_column(default=0)
+    delivered: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"pages": [1, 2]}
+    state: Mapped[str] = mapped_column(_enum(FaxJobState), index=True)
+    tries: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    last_call_id: Mapped[str] = mapped_column(String(64), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class FaxInState(enum.StrEnum):
+    PENDING = "pending"  #: 待查: nobody known yet
+    ASSIGNED = "assigned"  #: a tenant or guest's; its fax_in ticket bills the pickup
+    ARCHIVED = "archived"  #: unclaimed past the archive period ("no recipient" slip filed)
+
+
+class FaxIncoming(Base):
+    """The incoming register (进报记录本): one entry per received fax."""
+
+    __tablename__ = "fax_incoming"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)  # the fax_call event's natural key
+    device: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    called_number: Mapped[str] = mapped_column(String(64), default="")
+    caller_id: Mapped[str] = mapped_column(String(64), default="")
+    remote_station_id: Mapped[str] = mapped_column(String(64), default="")
+    subaddress: Mapped[str] = mapped_column(String(64), default="")
+    pages: Mapped[int]
+    error_pages: Mapped[int] = mapped_column(default=0)
+    call_status: Mapped[str] = mapped_column(String(24))
+    document_path: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(_enum(FaxInState), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))
+    room: Mapped[str] = mapped_column(String(50), default="")
+    guest_name: Mapped[str] = mapped_column(String(200), default="")
+    guest_phone: Mapped[str] = mapped_column(String(50), default="")
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    assigned_by: Mapped[str] = mapped_column(String(100), default="")  # "route 2" or a user
+    assigned_at: Mapped[datetime | None]
+    notify_request_id: Mapped[int | None] = mapped_column(ForeignKey("fax_notify_requests.id"))
+    called_at: Mapped[datetime | None]  # staff phoned the recipient (off the to-call list)
+    called_by: Mapped[str] = mapped_column(String(64), default="")
+    archived_at: Mapped[datetime | None]
+
+    tenant: Mapped[Tenant | None] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+
+
+class FaxNotifyRequest(Base):
+    """A guest asked to be told when a fax for them arrives."""
+
+    __tablename__ = "fax_notify_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guest_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(50))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))  # a fax for this company
+    sender: Mapped[str] = mapped_column(String(64), default="")  # or from this station id / number
+    note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(24), index=True)  # open, matched, cancelled
+    matched_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    tenant: Mapped[Tenant | None] = relationship()

@@ -138,3 +138,153 @@ def parse_modems(sections: list[Mapping[str, Any]]) -> tuple[ModemConfig, ...]:
     if problems:
         raise ConfigProblems(problems)
     return tuple(out)
+
+
+# ---------------------------------------------------------------------------- the [fax] section
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a failed call is tried again. The defaults are HylaFAX's (``JobReqBusy`` 180 s,
+    ``JobReqNoAnswer``/``JobReqNoCarrier``/``JobReqOther`` 300 s, ``MaxTries`` 3)."""
+
+    busy_s: float = 180.0
+    other_s: float = 300.0
+    max_tries: int = 3
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """Incoming faxes matching every field given here belong to ``tenant`` (a roster company).
+
+    ``called_number`` is the line's number (DID) the caller dialled, ``subaddress`` the T.30 SUB
+    the sender's machine added, ``station_id`` the sender's TSI. Numbers and ids are compared
+    on their digits and letters only: machines pad and space them freely.
+    """
+
+    tenant: str
+    called_number: str = ""
+    subaddress: str = ""
+    station_id: str = ""
+
+    def matches(self, *, called_number: str, subaddress: str, station_id: str) -> bool:
+        wanted = ((self.called_number, called_number), (self.subaddress, subaddress),
+                  (self.station_id, station_id))
+        return all(_bare(rule) == _bare(seen) for rule, seen in wanted if rule)
+
+
+def _bare(text: str) -> str:
+    return "".join(c for c in text if c.isalnum()).upper()
+
+
+@dataclass(frozen=True)
+class FaxConfig:
+    modems: tuple[ModemConfig, ...]
+    retry: RetryPolicy = RetryPolicy()
+    #: 待查 faxes nobody claimed are archived after this many days (the "no recipient" slip).
+    archive_after_days: float = 3.0
+    #: How often the register is swept for entries to archive.
+    archive_check_s: float = 300.0
+    #: Run for every received fax, HylaFAX ``FaxRcvdCmd`` style: argv + file, device, comm id,
+    #: reason; empty: none.
+    notify_command: tuple[str, ...] = ()
+    routes: tuple[RoutingRule, ...] = ()
+
+
+def _number(section: Mapping[str, Any], key: str, default: float, low: float, high: float,
+            where: str, problems: list[tuple[str, str]]) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.append((f"{where}{key}", f"must be a number, got {value!r}"))
+        return default
+    if not low <= value <= high:
+        problems.append((f"{where}{key}", f"must be between {low:g} and {high:g}, got {value}"))
+        return default
+    return float(value)
+
+
+def _unknown(section: Mapping[str, Any], known: set[str], where: str,
+             problems: list[tuple[str, str]]) -> None:
+    problems.extend((f"{where}{k}", "unknown key") for k in sorted(set(section) - known))
+
+
+def _retry(raw: Any, problems: list[tuple[str, str]]) -> RetryPolicy:
+    if not isinstance(raw, Mapping):
+        problems.append(("retry", "must be a table"))
+        return RetryPolicy()
+    _unknown(raw, {"busy_s", "other_s", "max_tries"}, "retry.", problems)
+    tries = raw.get("max_tries", 3)
+    if isinstance(tries, bool) or not isinstance(tries, int) or not 1 <= tries <= 20:
+        problems.append(("retry.max_tries", f"must be an integer 1-20, got {tries!r}"))
+        tries = 3
+    # Sub-second back-off only makes sense for tests; a day is the most any site would wait.
+    return RetryPolicy(busy_s=_number(raw, "busy_s", 180.0, 0.01, 86400, "retry.", problems),
+                       other_s=_number(raw, "other_s", 300.0, 0.01, 86400, "retry.", problems),
+                       max_tries=tries)
+
+
+def _routes(raw: Any, problems: list[tuple[str, str]]) -> tuple[RoutingRule, ...]:
+    if not isinstance(raw, list):
+        problems.append(("routes", "must be an array of tables ([[fax.routes]])"))
+        return ()
+    rules = []
+    fields = ("called_number", "subaddress", "station_id")
+    for i, rule in enumerate(raw):
+        where = f"routes[{i}]."
+        if not isinstance(rule, Mapping):
+            problems.append((f"routes[{i}]", "must be a table"))
+            continue
+        _unknown(rule, {"tenant", *fields}, where, problems)
+        values = {k: rule.get(k, "") for k in ("tenant", *fields)}
+        bad = [k for k, v in values.items() if not isinstance(v, str)]
+        problems.extend((f"{where}{k}", f"must be a string, got {values[k]!r}") for k in bad)
+        if bad:
+            continue
+        if not values["tenant"].strip():
+            problems.append((f"{where}tenant", "is required (a company in the tenant roster)"))
+        elif not any(values[k] for k in fields):
+            problems.append((f"routes[{i}]", f"needs at least one of {', '.join(fields)}"))
+        else:
+            rules.append(RoutingRule(**values))
+    return tuple(rules)
+
+
+def _command(raw: Any, problems: list[tuple[str, str]]) -> tuple[str, ...]:
+    import shlex
+
+    if isinstance(raw, str):
+        return tuple(shlex.split(raw))
+    if isinstance(raw, list) and all(isinstance(a, str) for a in raw):
+        return tuple(raw)
+    problems.append(("notify_command", f"must be a command line or a list of arguments, got {raw!r}"))
+    return ()
+
+
+def parse_fax_config(raw: Mapping[str, Any], base_dir: Any = None) -> FaxConfig:
+    """The ``[fax]`` section: ``[[fax.modems]]``, ``[fax.retry]``, ``[[fax.routes]]``,
+    ``archive_after_days``, ``archive_check_s``, ``notify_command``. All problems at once."""
+    problems: list[tuple[str, str]] = []
+    if not isinstance(raw, Mapping):
+        raise ConfigProblems([("", "must be a table")])
+    _unknown(raw, {"modems", "retry", "routes", "archive_after_days", "archive_check_s",
+                   "notify_command"}, "", problems)
+    modems: tuple[ModemConfig, ...] = ()
+    sections = raw.get("modems", [])
+    if not isinstance(sections, list) or not all(isinstance(s, Mapping) for s in sections):
+        problems.append(("modems", "must be an array of tables ([[fax.modems]])"))
+    else:
+        try:
+            modems = parse_modems(sections)
+        except ConfigProblems as err:
+            problems += err.problems
+    config = FaxConfig(
+        modems=modems,
+        retry=_retry(raw.get("retry", {}), problems),
+        archive_after_days=_number(raw, "archive_after_days", 3.0, 0.0, 365, "", problems),
+        archive_check_s=_number(raw, "archive_check_s", 300.0, 0.05, 86400, "", problems),
+        notify_command=_command(raw.get("notify_command", []), problems),
+        routes=_routes(raw.get("routes", []), problems),
+    )
+    if problems:
+        raise ConfigProblems(problems)
+    return config

@@ -1,7 +1,7 @@
 """Request bodies and query strings checked against the same JSON Schema the OpenAPI document shows.
 
-A small subset of JSON Schema is enough here (object, string, integer, boolean, enum, pattern,
-lengths, minimum, and ``format: decimal`` / ``date-time``); supporting just that keeps the error
+A small subset of JSON Schema is enough here (object, array, string, integer, boolean, enum,
+pattern, lengths, minimum, and ``format: decimal`` / ``date-time``); supporting just that keeps the error
 messages ours: an unknown field is a 400, a wrong or missing value a 422, each naming the field.
 """
 
@@ -21,7 +21,8 @@ class UnknownField(LedgerError):
 
 
 LARGEST = Decimal(10) ** 12  # no front-desk amount or count comes near; beyond is a typo or an attack
-_JSON_TYPES = {"string": str, "integer": int, "boolean": bool, "object": dict, "number": (int, Decimal)}
+_JSON_TYPES = {"string": str, "integer": int, "boolean": bool, "object": dict, "number": (int, Decimal),
+               "array": list}
 
 
 def _describe(value: Any) -> str:
@@ -73,6 +74,10 @@ def _convert(name: str, value: Any, spec: dict[str, Any]) -> Any:
             raise InvalidValue(f"{name} must be at least {spec['minimum']}, got {value}")
         if "maximum" in spec and value > spec["maximum"]:
             raise InvalidValue(f"{name} must be at most {spec['maximum']}, got {value}")
+    if expected == "array":
+        if not spec.get("minItems", 0) <= len(value) <= spec.get("maxItems", 1000):
+            raise InvalidValue(f"{name} must have {spec.get('minItems', 0)} to {spec.get('maxItems', 1000)} items")
+        return [_convert(f"{name}[{i}]", item, spec["items"]) for i, item in enumerate(value)]
     if expected == "object":
         return check_object(value, spec, prefix=f"{name}.") if "properties" in spec else _free_form(value)
     return value

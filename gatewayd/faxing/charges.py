@@ -1,4 +1,5 @@
-"""Fax calls in the ledger: an outgoing call record rated onto its fax_out ticket.
+"""Fax calls on tickets: an outgoing call rated onto its fax_out ticket, a received fax per page
+onto its fax_in pickup ticket.
 
 The call record arrives as the stored payload of a ``drivers.fax.record.FaxCall`` (plain JSON:
 enums as their values, times as ISO strings). Every transmission of every page is handed to
@@ -9,9 +10,10 @@ as such and charged once, per the price list's ErrorPage policy.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
@@ -69,14 +71,22 @@ def _usage(payload: dict[str, Any]) -> billing.FaxCallUsage:
     )
 
 
+def pages_received(payload: dict[str, Any]) -> int:
+    """Pages a received fax brought that the register keeps (and the pickup is billed for)."""
+    return sum(1 for page in payload.get("pages", []) if page.get("delivered"))
+
+
 def bill_call(services: Any) -> Callable[[Session, Caller, datetime, Ticket, DeviceEvent], None]:
-    """The on-matched action for ``fax_call`` events: rate an outgoing call onto its ticket."""
+    """The on-matched action for ``fax_call`` events: an outgoing call rated by time and
+    destination; a received one per page (``FaxInUsage``) once it is on its fax_in ticket."""
 
     def action(session: Session, caller: Caller, now: datetime, ticket: Ticket, row: DeviceEvent) -> None:
-        if row.payload.get("direction") != "outgoing":
-            return  # received faxes are billed per page when collected (the fax_in ticket)
         try:
-            rating = billing.rate(services.rates, services.site, usage_from_call(row.payload))
+            if row.payload.get("direction") == "incoming":
+                usage: Any = billing.FaxInUsage(pages=pages_received(row.payload), at=row.occurred_at)
+            else:
+                usage = usage_from_call(row.payload)
+            rating = billing.rate(services.rates, services.site, usage)
         except billing.BillingError as err:
             # The call stays recorded and on its ticket; staff price it by hand. Never lose it.
             log.warning("fax.call_unpriced", ticket=ticket.number, event_id=row.id, reason=str(err))

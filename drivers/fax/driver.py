@@ -1,0 +1,428 @@
+"""The fax driver as gatewayd's supervisor sees it: ``name``, ``async run(emit)``, ``status()``.
+
+One blocking worker thread per modem (``FaxModem`` is blocking). Each worker owns a queue of
+outgoing jobs; when no job is due it waits for RINGs in short slices, so a new job waits at most
+one slice. Every call, sent or received, is emitted as one ``FaxCall``; every change of a job's
+state as one ``FaxJobUpdate`` (not a device event: gatewayd keeps the job's row with it).
+
+Failed sends are retried per ``RetryPolicy`` (HylaFAX's defaults); a retry sends only the pages
+the far end has not confirmed yet, as HylaFAX does. A job is ``done`` only when every page was
+delivered, so a call that sent 0 of N pages never ends a job as done.
+
+A modem that cannot be opened or vanishes (USB unplugged, the lab's pty closed) is reopened with
+back-off; its jobs wait, ``status()`` shows it ``down`` with the error. Cancelling an active job
+makes the worker's port fail its next read or write (within one 20 ms read slice): the T.30
+engine ends the call as a local modem error, the call record is still emitted, and the modem is
+reopened (a real modem hangs up on the DTR drop of the close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+import serial
+import structlog
+
+from . import t4
+from .channel import ChannelError, ModemChannel
+from .config import FaxConfig, ModemConfig, RetryPolicy
+from .frames import Coding, Resolution, Session
+from .modem import FaxModem, NoIncomingCall
+from .pages import ReceivedPage
+from .record import CallStatus, FaxCall, HangupCode
+from .tiff import LINES_PER_INCH, PELS_PER_INCH, TiffPage, write_fax_tiff
+
+log = structlog.get_logger("drivers.fax")
+
+Emit = Callable[[Any], Awaitable[None]]
+
+#: How long an idle modem listens for RING before looking at its queue again.
+IDLE_SLICE_S = 1.0
+FIRST_BACKOFF_S = 1.0
+MAX_BACKOFF_S = 60.0
+#: A worker waits this long for the ledger to store an event before giving up on the daemon.
+STORE_TIMEOUT_S = 30.0
+
+
+class JobState(enum.Enum):
+    QUEUED = "queued"  #: waiting for its modem
+    SENDING = "sending"  #: a call is in progress
+    RETRY_WAIT = "retry_wait"  #: a call failed; tried again at ``next_try_at``
+    DONE = "done"  #: every page delivered
+    FAILED = "failed"  #: given up: out of tries, or a failure a retry cannot fix
+    CANCELLED = "cancelled"  #: by staff
+
+
+FINAL = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
+
+#: No point in calling again: the far machine cannot take what we send.
+_NOT_RETRIED = frozenset({HangupCode.INCOMPATIBLE})
+
+
+@dataclass(frozen=True)
+class FaxJob:
+    """One document to one number, as the worker sends it."""
+
+    job_id: str
+    modem: str
+    dial: str  #: what follows ATDT
+    pages: tuple[Path, ...]  #: rendered pages: 1-bit images 1728 pels wide at 204x196 dpi
+    ticket_ref: str | None = None
+    tries: int = 0
+    not_before: datetime | None = None
+    delivered: frozenset[int] = frozenset()  #: 1-based job pages the far end confirmed
+
+
+@dataclass(frozen=True)
+class FaxJobUpdate:
+    """A job's new state, for gatewayd's job row (and the ticket it moves on)."""
+
+    kind: ClassVar[str] = "fax_job"
+    device: str
+    occurred_at: datetime
+    job_id: str
+    state: JobState
+    tries: int
+    pages_total: int
+    delivered: tuple[int, ...]  #: 1-based job pages the far end has confirmed so far
+    reason: str = ""
+    next_try_at: datetime | None = None
+    call_id: str | None = None
+    ticket_ref: str | None = None
+
+
+def next_step(policy: RetryPolicy, job: FaxJob, call: FaxCall, now: datetime
+              ) -> tuple[JobState, datetime | None, str]:
+    """After a call of ``job`` (``job.tries`` already counts it): done, retry when, or give up."""
+    if len(job.delivered) == len(job.pages):
+        return JobState.DONE, None, ""
+    reason = call.hangup.reason or call.hangup.code.value
+    if call.status is CallStatus.PARTIAL:
+        reason = f"{reason} ({len(job.delivered)} of {len(job.pages)} pages delivered)"
+    if call.hangup.code in _NOT_RETRIED:
+        return JobState.FAILED, None, reason
+    if job.tries >= policy.max_tries:
+        return JobState.FAILED, None, f"{reason}; gave up after {job.tries} tries"
+    delay = policy.busy_s if call.hangup.code is HangupCode.BUSY else policy.other_s
+    return JobState.RETRY_WAIT, now + timedelta(seconds=delay), reason
+
+
+# ---------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class BitmapPage:
+    """An outgoing page, coded once the session is known (``pages.OutgoingPage``)."""
+
+    bitmap: t4.Bitmap  #: at 7.7 lines/mm (fine)
+
+    def encode(self, session: Session) -> bytes:
+        bitmap = self.bitmap
+        if session.resolution is Resolution.STANDARD:  # every other row: 3.85 lines/mm
+            bitmap = t4.Bitmap.from_rows(bitmap.width, list(bitmap.rows())[::2])
+        coding = session.coding if session.coding is not Coding.MMR or session.ecm else Coding.MH
+        return t4.encode(bitmap, t4.EncodeOptions(
+            coding=coding, k=2 if session.resolution is Resolution.STANDARD else 4,
+            min_line_bits=t4.min_line_bits(session.speed.bit_rate, session.min_scan_ms)))
+
+
+def load_page(path: Path) -> BitmapPage:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return BitmapPage(t4.Bitmap.from_image(image))
+
+
+class PageStore:
+    """Received pages: one TIFF Class F per call (as fax software keeps them), PNG previews."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def __call__(self, pages: Sequence[ReceivedPage], call_id: str) -> str:
+        day = datetime.now(UTC).strftime("%Y%m%d")
+        folder = self.directory / day
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = []
+        for number, page in enumerate(pages, 1):
+            decoded = t4.decode(page.data, page.session.coding, page.session.width.value[0])
+            stored.append(TiffPage(decoded.bitmap, page.session.resolution, decoded.bad_lines,
+                                   decoded.longest_bad_run))
+            image = decoded.bitmap.to_image()
+            # Square pels for people: rows are 204 dpi across but 98 or 196 lpi down.
+            height = round(image.height * PELS_PER_INCH / LINES_PER_INCH[page.session.resolution])
+            image.convert("L").resize((image.width // 2, height // 2)).save(
+                folder / f"{call_id}-p{number}.png")
+        path = folder / f"{call_id}.tif"
+        write_fax_tiff(path, stored, description=f"received fax {call_id}")
+        return str(path)
+
+
+# ---------------------------------------------------------------------------- the port
+
+
+class _AbortablePort:
+    """A pyserial port whose reads and writes fail once ``abort`` is set: how a call in
+    progress in a blocking worker is cut short (pyserial has no cancel of its own)."""
+
+    def __init__(self, port: serial.SerialBase, abort: threading.Event):
+        object.__setattr__(self, "_port", port)
+        object.__setattr__(self, "_abort", abort)
+
+    def _check(self) -> None:
+        if self._abort.is_set():
+            raise serial.SerialException("call cut short (job cancelled, or the daemon is stopping)")
+
+    def read(self, size: int = 1) -> bytes:
+        self._check()
+        return self._port.read(size)
+
+    def write(self, data: bytes) -> int | None:
+        self._check()
+        return self._port.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._port, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._port, name, value)  # dtr, rts: the modem control lines
+
+
+# ---------------------------------------------------------------------------- one modem
+
+
+@dataclass
+class ModemStatus:
+    name: str
+    port: str
+    state: str = "starting"  #: starting, idle, sending, receiving, down
+    job: str | None = None
+    last_error: str = ""
+    last_error_at: str | None = None
+    calls: int = 0
+    reopens: int = 0
+
+
+@dataclass
+class _Worker:
+    config: ModemConfig
+    status: ModemStatus
+    queue: list[FaxJob] = field(default_factory=list)
+    active: FaxJob | None = None
+    cancel_active: bool = False
+    abort: threading.Event = field(default_factory=threading.Event)
+
+
+class FaxDriver:
+    """The modems of ``[fax]``: queues, sends, answers, and emits every call."""
+
+    def __init__(self, config: FaxConfig, spool: Path, *, name: str = "fax",
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.name = name
+        self.config = config
+        self.clock = clock
+        self.store = PageStore(spool / "in")
+        self._lock = threading.Condition()
+        self._stop = threading.Event()
+        self._workers = {m.name: _Worker(m, ModemStatus(m.name, m.port)) for m in config.modems}
+
+    # ------------------------------------------------------------------ jobs (any thread)
+
+    @property
+    def modems(self) -> list[str]:
+        return list(self._workers)
+
+    def least_busy(self) -> str:
+        """The modem a new job goes to when the request names none: the shortest queue among
+        those up, else among all (it waits until its modem comes back)."""
+        if not self._workers:
+            raise LookupError("no [[fax.modems]] configured")
+        with self._lock:
+            workers = sorted(self._workers.values(), key=lambda w: (
+                w.status.state == "down", len(w.queue) + (w.active is not None)))
+            return workers[0].config.name
+
+    def submit(self, job: FaxJob) -> None:
+        worker = self._workers.get(job.modem)
+        if worker is None:
+            raise LookupError(f"no modem named {job.modem!r} (configured: {', '.join(self._workers)})")
+        with self._lock:
+            if any(j.job_id == job.job_id for j in worker.queue) or (
+                    worker.active and worker.active.job_id == job.job_id):
+                return  # already known: a restore after a driver restart
+            worker.queue.append(job)
+            self._lock.notify_all()
+
+    def cancel(self, job_id: str) -> str:
+        """``"removed"`` (it was waiting), ``"aborting"`` (its call is cut short; the worker
+        reports it cancelled), or ``"unknown"``."""
+        with self._lock:
+            for worker in self._workers.values():
+                for job in worker.queue:
+                    if job.job_id == job_id:
+                        worker.queue.remove(job)
+                        return "removed"
+                if worker.active is not None and worker.active.job_id == job_id:
+                    worker.cancel_active = True
+                    worker.abort.set()
+                    return "aborting"
+        return "unknown"
+
+    def _next_due(self, worker: _Worker) -> FaxJob | None:
+        now = self.clock()
+        with self._lock:
+            due = [j for j in worker.queue if j.not_before is None or j.not_before <= now]
+            if not due:
+                return None
+            job = min(due, key=lambda j: j.not_before or datetime.min.replace(tzinfo=UTC))
+            worker.queue.remove(job)
+            worker.active = job
+            worker.cancel_active = False
+            return job
+
+    # ------------------------------------------------------------------ the driver contract
+
+    async def run(self, emit: Emit) -> None:
+        loop = asyncio.get_running_loop()
+
+        def emit_from_thread(event: Any) -> None:
+            # The worker waits until the event is stored: nothing is lost if the daemon dies next.
+            asyncio.run_coroutine_threadsafe(emit(event), loop).result(timeout=STORE_TIMEOUT_S)
+
+        self._stop.clear()
+        pool = ThreadPoolExecutor(max(1, len(self._workers)), thread_name_prefix=f"{self.name}-modem")
+        futures = [loop.run_in_executor(pool, self._work, w, emit_from_thread)
+                   for w in self._workers.values()]
+        try:
+            await asyncio.gather(*futures)
+        finally:
+            # Stopping (or one worker failed): calls are cut short, their records still stored
+            # while we wait here (the loop keeps serving the workers' emits), then all leave.
+            self._stop.set()
+            for worker in self._workers.values():
+                worker.abort.set()
+            await asyncio.wait(futures, timeout=STORE_TIMEOUT_S)
+            pool.shutdown(wait=False)
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "name": self.name, "kind": "fax",
+                "modems": [{**vars(w.status), "queued": len(w.queue)} for w in self._workers.values()],
+            }
+
+    # ------------------------------------------------------------------ a worker thread
+
+    def _work(self, worker: _Worker, emit: Callable[[Any], None]) -> None:
+        structlog.contextvars.bind_contextvars(driver=self.name, modem=worker.config.name)
+        backoff = FIRST_BACKOFF_S
+        while not self._stop.is_set():
+            worker.abort.clear()
+            modem = self._modem(worker)
+            try:
+                modem.open()
+            except ChannelError as err:
+                modem.close()
+                self._down(worker, err, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                continue
+            backoff = FIRST_BACKOFF_S
+            try:
+                self._serve(worker, modem, emit)
+            except ChannelError as err:
+                if not self._stop.is_set():
+                    self._down(worker, err, FIRST_BACKOFF_S)
+                    self._stop.wait(FIRST_BACKOFF_S)
+            finally:
+                modem.close()
+            worker.status.reopens += 1
+        worker.status.state = "stopped"
+
+    def _modem(self, worker: _Worker) -> FaxModem:
+        cfg = worker.config
+        channel = ModemChannel(
+            cfg.port, baudrate=cfg.baudrate, flow=cfg.flow_control, lock_dir=cfg.lock_dir,
+            opener=lambda *a, **kw: _AbortablePort(serial.serial_for_url(*a, **kw), worker.abort))
+        return FaxModem(cfg, channel=channel)
+
+    def _down(self, worker: _Worker, err: Exception, retry_in: float) -> None:
+        worker.status.state = "down"
+        worker.status.last_error = str(err)
+        worker.status.last_error_at = self.clock().isoformat()
+        log.warning("fax.modem_down", error=str(err), retry_in_s=retry_in)
+
+    def _serve(self, worker: _Worker, modem: FaxModem, emit: Callable[[Any], None]) -> None:
+        """Until the port fails or the driver stops: send what is due, else answer calls."""
+        worker.status.state = "idle"
+        log.info("fax.modem_ready", port=worker.config.port)
+        while not self._stop.is_set():
+            job = self._next_due(worker)
+            if job is not None:
+                self._send(worker, modem, job, emit)
+                if worker.abort.is_set():
+                    return  # the port was made to fail: reopen it
+                modem.initialize()
+                continue
+            try:
+                call = modem.receive_fax(t4.check_page, store=self.store, wait=IDLE_SLICE_S)
+            except NoIncomingCall:
+                continue
+            worker.status.calls += 1
+            emit(call)
+            log.info("fax.received", call_id=call.call_id, status=call.status.value,
+                     pages=call.pages_delivered, remote=call.remote_station_id)
+            if worker.abort.is_set():
+                return
+            worker.status.state = "idle"
+            modem.initialize()
+
+    def _send(self, worker: _Worker, modem: FaxModem, job: FaxJob, emit: Callable[[Any], None]) -> None:
+        bound = log.bind(job=job.job_id, ticket=job.ticket_ref)
+        worker.status.state, worker.status.job = "sending", job.job_id
+        job = replace(job, tries=job.tries + 1)
+        emit(self._update(job, JobState.SENDING))
+        remaining = [n for n in range(1, len(job.pages) + 1) if n not in job.delivered]
+        try:
+            pages = [load_page(job.pages[n - 1]) for n in remaining]
+        except OSError as err:  # the spool was cleaned under us: no call can send this job
+            with self._lock:
+                worker.active = None
+            worker.status.state, worker.status.job = "idle", None
+            emit(self._update(job, JobState.FAILED, reason=f"rendered pages unreadable: {err}"))
+            return
+        call = modem.send_fax(pages, job.dial, job_id=job.job_id, ticket_ref=job.ticket_ref,
+                              call_id=uuid.uuid4().hex)
+        worker.status.calls += 1
+        job = replace(job, delivered=job.delivered | {
+            remaining[p.page - 1] for p in call.pages if p.delivered and p.page <= len(remaining)})
+        emit(call)
+        with self._lock:
+            cancelled, worker.active, worker.cancel_active = worker.cancel_active, None, False
+        worker.status.state, worker.status.job = "idle", None
+        if cancelled and len(job.delivered) < len(job.pages):
+            state, when, reason = JobState.CANCELLED, None, "cancelled by staff during the call"
+        else:
+            state, when, reason = next_step(self.config.retry, job, call, self.clock())
+        bound.info("fax.sent", call_id=call.call_id, state=state.value, tries=job.tries,
+                   hangup=call.hangup.code.value, delivered=len(job.delivered), pages=len(job.pages))
+        if state is JobState.RETRY_WAIT:
+            with self._lock:
+                worker.queue.append(replace(job, not_before=when))
+        emit(self._update(job, state, reason=reason, next_try_at=when, call_id=call.call_id))
+
+    def _update(self, job: FaxJob, state: JobState, **extra: Any) -> FaxJobUpdate:
+        return FaxJobUpdate(device=job.modem, occurred_at=self.clock(), job_id=job.job_id,
+                            state=state, tries=job.tries, pages_total=len(job.pages),
+                            delivered=tuple(sorted(job.delivered)), ticket_ref=job.ticket_ref,
+                            **extra)
+

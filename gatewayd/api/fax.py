@@ -1,0 +1,219 @@
+"""Faxes: sending for a fax_out ticket, the job queue, received faxes and their registers.
+
+Documents travel in the request as base64, not as paths, for the reason ``printing.py`` gives
+(the daemon must not read files for a caller that could not). A number the site cannot dial is
+refused before anything is rendered or queued, with billing's reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import uuid
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from gatewayd import billing
+from gatewayd.api.app import TICKET_ID, Api, Call, Route, obj
+from gatewayd.errors import InvalidValue
+from gatewayd.faxing import documents, incoming, jobs
+from gatewayd.models import FaxInState, FaxJobState
+
+ID = {"type": "string", "pattern": r"\d{1,12}", "description": "a number like 17"}
+DATE = {"type": "string", "pattern": r"\d{4}-\d{2}-\d{2}", "description": "a local date like 2026-11-26"}
+
+
+def _decode(doc: dict[str, Any]) -> bytes:
+    try:
+        content = base64.b64decode(doc["content_base64"], validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise InvalidValue(f"documents: {doc.get('filename', '?')} is not base64: {err}") from err
+    if not content:
+        raise InvalidValue(f"documents: {doc.get('filename', '?')} is empty")
+    return content
+
+
+def _render(files: list[tuple[str, bytes]], folder: Path) -> list[Path]:
+    """Blocking: every document's pages, in order, into the job's spool folder."""
+    pages = [page for name, content in files for page in documents.render(content, name)]
+    if not pages:
+        raise InvalidValue("the documents have no pages")
+    return documents.save_pages(pages, folder)
+
+
+async def send_fax(api: Api, call: Call) -> dict[str, Any]:
+    from drivers.fax.driver import FaxJob
+
+    number, b = call.params["id"], call.body
+    fax = api.services.driver("fax")
+    modem = b.get("modem") or fax.least_busy()
+    if modem not in fax.modems:
+        raise InvalidValue(f"modem must be one of {', '.join(fax.modems)}, got {modem!r}")
+    site = api.services.site
+    try:
+        destination = billing.resolve(site, b["number"])
+    except billing.UndiallableNumber as err:
+        raise InvalidValue(f"cannot fax {b['number']!r}: {err.reason}") from err
+    await api.db(_check_ticket, api, number)
+    files = [(doc.get("filename", f"document-{i}"), _decode(doc)) for i, doc in enumerate(b["documents"], 1)]
+    folder = api.services.config.spool_dir / "fax" / "out" / uuid.uuid4().hex
+    pages = await asyncio.to_thread(_render, files, folder)
+    fields = {"modem": modem, "number": b["number"], "dial": destination.dial_string(site),
+              "e164": destination.e164, "region": destination.region or "",
+              "documents": ", ".join(name for name, _ in files), "spool": str(folder), "pages": len(pages)}
+    view = await api.db(_create, api, call, number, fields)
+    fax.submit(FaxJob(job_id=str(view["id"]), modem=modem, dial=fields["dial"], pages=tuple(pages),
+                      ticket_ref=number))
+    return view
+
+
+def _check_ticket(api: Api, number: str) -> None:
+    with api.ledger.transaction() as s:
+        jobs.fax_ticket(s, number)
+
+
+def _create(api: Api, call: Call, number: str, fields: dict[str, Any]) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        return jobs.view(jobs.create(s, call.caller, api.ledger.clock(), number, **fields))
+
+
+def list_jobs(api: Api, call: Call) -> list[dict[str, Any]]:
+    with api.ledger.transaction() as s:
+        return [jobs.view(j) for j in jobs.listing(s, ticket=call.query.get("ticket"), state=call.query.get("state"),
+                                                   limit=call.query.get("limit", 200))]
+
+
+def get_job(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        return jobs.view(jobs.find(s, call.params["id"]))
+
+
+async def cancel_job(api: Api, call: Call) -> dict[str, Any]:
+    job_id = call.params["id"]
+    view = await api.db(get_job, api, call)
+    if FaxJobState(view["state"]) not in jobs.ACTIVE:
+        await api.db(_cancel, api, call)  # refused with the job's state
+    fax = api.services.drivers.get("fax")
+    outcome = fax.cancel(job_id) if fax is not None else "unknown"
+    if outcome == "aborting":
+        # The call is being cut short; the driver reports the job cancelled when it has hung up.
+        return {**view, "cancelling": True}
+    return await api.db(_cancel, api, call)
+
+
+def _cancel(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        job = jobs.find(s, call.params["id"], lock=True)
+        jobs.cancel(s, call.caller, api.ledger.clock(), job, call.body.get("reason") or "cancelled by staff")
+        return jobs.view(job)
+
+
+def _day(api: Api, text: str | None) -> tuple[datetime | None, datetime | None]:
+    if not text:
+        return None, None
+    try:
+        day = datetime.fromisoformat(text).date()
+    except ValueError as err:
+        raise InvalidValue(f"date must look like 2026-11-26, got {text!r}") from err
+    start = datetime.combine(day, time(), api.ledger.timezone)
+    return start, start + timedelta(days=1)
+
+
+def list_incoming(api: Api, call: Call) -> list[dict[str, Any]]:
+    since, until = _day(api, call.query.get("date"))
+    with api.ledger.transaction() as s:
+        return incoming.listing(s, state=call.query.get("state"), since=since, until=until)
+
+
+def get_incoming(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        return incoming.view(incoming.find(s, call.params["id"]))
+
+
+def assign_incoming(api: Api, call: Call) -> dict[str, Any]:
+    b = call.body
+    with api.ledger.transaction() as s:
+        entry = incoming.find(s, call.params["id"], lock=True)
+        incoming.assign(s, call.caller, api.ledger.clock(), entry, api.services, api.ledger.on_matched,
+                        company=b.get("company"), room=b.get("room", ""), guest_name=b.get("guest_name", ""),
+                        guest_phone=b.get("guest_phone", ""))
+        return incoming.view(entry)
+
+
+def called_incoming(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        entry = incoming.find(s, call.params["id"], lock=True)
+        incoming.mark_called(s, call.caller, api.ledger.clock(), entry)
+        return incoming.view(entry)
+
+
+def to_call(api: Api, call: Call) -> list[dict[str, Any]]:
+    with api.ledger.transaction() as s:
+        return incoming.to_call(s)
+
+
+def add_request(api: Api, call: Call) -> dict[str, Any]:
+    b = call.body
+    with api.ledger.transaction() as s:
+        return incoming.request_view(incoming.add_request(
+            s, call.caller, api.ledger.clock(), guest_name=b["guest_name"], phone=b["phone"],
+            company=b.get("company"), sender=b.get("sender", ""), note=b.get("note", "")))
+
+
+def list_requests(api: Api, call: Call) -> list[dict[str, Any]]:
+    with api.ledger.transaction() as s:
+        return incoming.requests(s, call.query.get("state"))
+
+
+def register_out(api: Api, call: Call) -> list[dict[str, Any]]:
+    since, until = _day(api, call.query.get("date"))
+    with api.ledger.transaction() as s:
+        return jobs.register(s, since, until)
+
+
+def register_in(api: Api, call: Call) -> list[dict[str, Any]]:
+    return sorted(list_incoming(api, call), key=lambda e: (e["received_at"], e["id"]))
+
+
+ROUTES: list[Route] = [
+    Route("POST", "/tickets/{id}/fax", "Send documents by fax for a fax_out ticket (queued; 202)", send_fax,
+          status=202, body=obj(
+              ["number", "documents"],
+              number={"type": "string", "minLength": 1, "maxLength": 64,
+                      "description": "as staff dial it, e.g. 9,0085221234567 or +852 2123 4567"},
+              documents={"type": "array", "minItems": 1, "items": obj(
+                  ["content_base64"], filename={"type": "string", "maxLength": 255},
+                  content_base64={"type": "string", "minLength": 1, "maxLength": 1 << 30,
+                                  "description": "PDF, PostScript, TIFF, PNG, JPEG or UTF-8 text, base64"})},
+              modem={"type": "string", "maxLength": 100, "description": "default: the least busy modem"})),
+    Route("GET", "/fax/jobs", "Outgoing fax jobs, newest first", list_jobs,
+          query={"ticket": TICKET_ID, "state": {"type": "string", "enum": [s.value for s in FaxJobState]},
+                 "limit": {"type": "integer", "minimum": 1, "maximum": 1000}}),
+    Route("GET", "/fax/jobs/{id}", "One fax job: state, tries, next try, reason", get_job),
+    Route("POST", "/fax/jobs/{id}/cancel", "Cancel a queued, waiting or sending job", cancel_job,
+          body=obj(reason={"type": "string", "maxLength": 500})),
+    Route("GET", "/fax/incoming", "Received faxes (the incoming register)", list_incoming,
+          query={"state": {"type": "string", "enum": [s.value for s in FaxInState]}, "date": DATE}),
+    Route("GET", "/fax/incoming/{id}", "One received fax", get_incoming),
+    Route("POST", "/fax/incoming/{id}/assign", "Say whose a received fax is: opens its pickup ticket, billed per page",
+          assign_incoming, body=obj(company={"type": "string", "maxLength": 200}, room={"type": "string", "maxLength": 50},
+                                    guest_name={"type": "string", "maxLength": 200},
+                                    guest_phone={"type": "string", "maxLength": 50})),
+    Route("POST", "/fax/incoming/{id}/called", "Staff phoned the recipient: off the to-call list", called_incoming,
+          body=obj()),
+    Route("GET", "/fax/to-call", "Whom to phone about received faxes", to_call),
+    Route("POST", "/fax/notify-requests", "A guest asks to be told when a fax for them arrives", add_request,
+          status=201, body=obj(["guest_name", "phone"], guest_name={"type": "string", "minLength": 1, "maxLength": 200},
+                               phone={"type": "string", "minLength": 1, "maxLength": 50},
+                               company={"type": "string", "maxLength": 200},
+                               sender={"type": "string", "maxLength": 64, "description": "sender's fax number or id"},
+                               note={"type": "string", "maxLength": 500})),
+    Route("GET", "/fax/notify-requests", "Notify-me requests", list_requests,
+          query={"state": {"type": "string", "enum": ["open", "matched", "cancelled"]}}),
+    Route("GET", "/fax/register/out", "The outgoing fax register (发报记录本) for a day", register_out,
+          query={"date": DATE}),
+    Route("GET", "/fax/register/in", "The incoming fax register (进报记录本) for a day", register_in,
+          query={"date": DATE}),
+]

@@ -1,0 +1,272 @@
+"""Received faxes: the incoming register (进报记录本), its routing, pickup tickets, the to-call list,
+"notify me" requests and the archive of unclaimed faxes.
+
+A received ``fax_call`` has no ticket of its own, so the ledger asks :func:`matcher` for one
+(``events.Matcher``, run once, when the call record is first stored). The matcher writes the
+register entry, then:
+
+* a routing rule (``[[fax.routes]]``: called number, subaddress, sender's station id -> tenant)
+  assigns it: a ``fax_in`` pickup ticket is opened for the tenant and returned, so the ledger puts
+  the call on it and bills it per page (``charges.bill_call``);
+* else the entry stays 待查 (``pending``) until staff assign it (:func:`assign`, which attaches the
+  call record to the new ticket, billing it the same way) or it is archived after
+  ``archive_after_days`` (:func:`archive_unclaimed`, audited);
+* an open "notify me" request for the tenant or the sender is matched and puts the entry on the
+  to-call list with the guest's phone;
+* the configured notify command runs once the transaction has committed (``notify.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from gatewayd import audit, events, tenants, tickets
+from gatewayd.audit import DAEMON, Caller
+from gatewayd.errors import Conflict, InvalidValue, NotFound
+from gatewayd.faxing import notify
+from gatewayd.faxing.charges import pages_received
+from gatewayd.ledger import utcnow
+from gatewayd.models import (
+    DeviceEvent,
+    FaxIncoming,
+    FaxInState,
+    FaxNotifyRequest,
+    Tenant,
+    Ticket,
+    TicketKind,
+)
+
+log = structlog.get_logger("gatewayd.fax")
+
+KIND = "fax_call"
+
+
+def _bare(text: str) -> str:
+    return "".join(c for c in text if c.isalnum()).upper()
+
+
+def matcher(services: Any, clock: Callable[[], datetime] = utcnow) -> events.Matcher:
+    """``events.Matcher`` for ``fax_call``: registers a received fax, returns its pickup ticket
+    when a routing rule knows whose it is (outgoing calls carry their ticket and never get here)."""
+
+    def match(session: Session, event: events.EventIn) -> Ticket | None:
+        payload = event.payload
+        if payload.get("direction") != "incoming" or pages_received(payload) == 0:
+            return None  # nothing arrived to pick up; the call record alone says what happened
+        fax = services.config.sections.get("fax")
+        now = clock()
+        entry = FaxIncoming(
+            call_id=event.natural_key, device=event.device, received_at=event.occurred_at,
+            called_number=payload.get("number") or "", caller_id=payload.get("caller_id") or "",
+            remote_station_id=(payload.get("remote_station_id") or "").strip(),
+            subaddress=payload.get("subaddress") or "", pages=pages_received(payload),
+            error_pages=sum(1 for p in payload.get("pages", []) if p.get("error_page")),
+            call_status=payload.get("status") or "", document_path=payload.get("document_path") or "",
+            state=FaxInState.PENDING.value)
+        session.add(entry)
+        session.flush()
+        audit.write(session, DAEMON, now, "fax_in.register", "fax_in", str(entry.id), None,
+                    {"call_id": entry.call_id, "pages": entry.pages, "from": entry.remote_station_id})
+        ticket = None
+        for index, rule in enumerate(fax.routes if fax else ()):
+            if not rule.matches(called_number=entry.called_number, subaddress=entry.subaddress,
+                                station_id=entry.remote_station_id):
+                continue
+            tenant = session.scalars(select(Tenant).where(Tenant.company == rule.tenant)).first()
+            if tenant is None:
+                log.warning("fax.route_unknown_tenant", route=index, tenant=rule.tenant, entry=entry.id)
+                continue
+            ticket = _assign(session, DAEMON, now, entry, services, tenant=tenant, by=f"route {index}")
+            break
+        _match_request(session, now, entry)
+        if fax and fax.notify_command:
+            notify.after_commit(session, fax.notify_command, entry, payload)
+        return ticket
+
+    return match
+
+
+def _assign(session: Session, caller: Caller, now: datetime, entry: FaxIncoming, services: Any, *,
+            tenant: Tenant | None, by: str, room: str = "", guest_name: str = "",
+            guest_phone: str = "") -> Ticket:
+    """Open the pickup ticket: the fax is here, waiting for its customer (awaiting_customer)."""
+    year = now.astimezone(services.config.timezone).year
+    if tenant is not None and not room and tenant.rooms:
+        room = tenant.rooms.split(",")[0]
+    ticket = tickets.open_ticket(
+        session, caller, now, year, kind=TicketKind.FAX_IN.value, tenant=tenant, room=room,
+        guest_name=guest_name, guest_phone=guest_phone, device=entry.device,
+        params={"fax_entry": entry.id, "pages": entry.pages, "from": entry.remote_station_id},
+        note=f"received fax {entry.call_id}")
+    tickets.transition(session, caller, now, ticket, "start")
+    tickets.transition(session, caller, now, ticket, "finish")
+    before = {"state": entry.state}
+    entry.state = FaxInState.ASSIGNED.value
+    entry.tenant, entry.ticket = tenant, ticket
+    entry.room, entry.guest_name, entry.guest_phone = room, guest_name, guest_phone
+    entry.assigned_by, entry.assigned_at = by, now
+    session.flush()
+    audit.write(session, caller, now, "fax_in.assign", "fax_in", str(entry.id), before,
+                {"state": entry.state, "tenant": tenant.company if tenant else None, "guest": guest_name,
+                 "ticket": ticket.number, "by": by}, manual=caller is not DAEMON)
+    _match_request(session, now, entry)
+    return ticket
+
+
+def _match_request(session: Session, now: datetime, entry: FaxIncoming) -> None:
+    """The oldest open "notify me" request this fax answers: for its tenant, or from its sender."""
+    if entry.notify_request_id is not None:
+        return
+    for request in session.scalars(select(FaxNotifyRequest).where(FaxNotifyRequest.state == "open")
+                                   .order_by(FaxNotifyRequest.id)):
+        for_tenant = request.tenant_id is not None and request.tenant_id == entry.tenant_id
+        sender = _bare(request.sender)
+        from_sender = bool(sender) and sender in (_bare(entry.remote_station_id) + "|" + _bare(entry.caller_id))
+        if for_tenant or from_sender:
+            request.state, request.matched_at = "matched", now
+            entry.notify_request_id = request.id
+            session.flush()
+            audit.write(session, DAEMON, now, "fax_in.notify_match", "fax_in", str(entry.id), None,
+                        {"request": request.id, "guest": request.guest_name, "phone": request.phone})
+            return
+
+
+def find(session: Session, entry_id: int | str, *, lock: bool = False) -> FaxIncoming:
+    query = select(FaxIncoming).where(FaxIncoming.id == int(entry_id))
+    entry = session.scalars(query.with_for_update() if lock else query).first()
+    if entry is None:
+        raise NotFound(f"no received fax {entry_id} (see `gatewayctl fax incoming`)")
+    return entry
+
+
+def assign(session: Session, caller: Caller, now: datetime, entry: FaxIncoming, services: Any,
+           on_matched: dict[str, events.OnMatched], *, company: str | None = None, room: str = "",
+           guest_name: str = "", guest_phone: str = "") -> Ticket:
+    """Staff say whose a 待查 (or archived: the guest turned up late) fax is; it is billed then."""
+    if entry.state == FaxInState.ASSIGNED:
+        raise Conflict(f"received fax {entry.id} is already assigned (ticket {entry.ticket.number if entry.ticket else '?'})")
+    tenant = tenants.find(session, company) if company else None
+    if tenant is None and not guest_name:
+        raise InvalidValue("say whose the fax is: a tenant company (with room) or a guest's name")
+    ticket = _assign(session, caller, now, entry, services, tenant=tenant, by=caller.user, room=room,
+                     guest_name=guest_name, guest_phone=guest_phone)
+    row = session.scalars(select(DeviceEvent).where(DeviceEvent.kind == KIND,
+                                                    DeviceEvent.natural_key == entry.call_id)).first()
+    if row is not None:
+        events.attach(session, caller, now, row, ticket, on_matched)
+    return ticket
+
+
+def mark_called(session: Session, caller: Caller, now: datetime, entry: FaxIncoming) -> None:
+    if entry.called_at is not None:
+        raise Conflict(f"received fax {entry.id} was already marked called by {entry.called_by}")
+    entry.called_at, entry.called_by = now, caller.user
+    session.flush()
+    audit.write(session, caller, now, "fax_in.called", "fax_in", str(entry.id), None,
+                {"called_by": caller.user}, manual=True)
+
+
+def archive_unclaimed(session: Session, now: datetime, after_days: float) -> list[int]:
+    """File the 待查 faxes nobody claimed within ``after_days`` (the "no recipient" slip)."""
+    cutoff = now - timedelta(days=after_days)
+    archived = []
+    for entry in session.scalars(select(FaxIncoming).where(
+            FaxIncoming.state == FaxInState.PENDING.value, FaxIncoming.received_at < cutoff).with_for_update()):
+        entry.state, entry.archived_at = FaxInState.ARCHIVED.value, now
+        audit.write(session, DAEMON, now, "fax_in.archive", "fax_in", str(entry.id),
+                    {"state": FaxInState.PENDING.value},
+                    {"state": entry.state, "reason": f"unclaimed {after_days:g} days after it arrived"})
+        archived.append(entry.id)
+    session.flush()
+    return archived
+
+
+def add_request(session: Session, caller: Caller, now: datetime, *, guest_name: str, phone: str,
+                company: str | None = None, sender: str = "", note: str = "") -> FaxNotifyRequest:
+    tenant = tenants.find(session, company) if company else None
+    if tenant is None and not _bare(sender):
+        raise InvalidValue("a notify-me request needs the company the fax is for, or the sender's fax number/id")
+    request = FaxNotifyRequest(guest_name=guest_name, phone=phone, tenant_id=tenant.id if tenant else None,
+                               sender=sender, note=note, state="open", created_by=caller.user, created_at=now)
+    session.add(request)
+    session.flush()
+    audit.write(session, caller, now, "fax_in.notify_request", "fax_notify_request", str(request.id), None,
+                {"guest": guest_name, "phone": phone, "company": company, "sender": sender})
+    return request
+
+
+# ---------------------------------------------------------------------------- views
+
+
+def view(entry: FaxIncoming) -> dict[str, Any]:
+    request = entry.notify_request_id
+    return {
+        "id": entry.id, "state": entry.state, "call_id": entry.call_id, "device": entry.device,
+        "received_at": entry.received_at.isoformat(), "pages": entry.pages, "error_pages": entry.error_pages,
+        "call_status": entry.call_status, "remote_station_id": entry.remote_station_id,
+        "caller_id": entry.caller_id, "called_number": entry.called_number, "subaddress": entry.subaddress,
+        "document_path": entry.document_path,
+        "tenant": entry.tenant.company if entry.tenant else None, "room": entry.room,
+        "guest_name": entry.guest_name, "guest_phone": entry.guest_phone,
+        "ticket": entry.ticket.number if entry.ticket else None,
+        "ticket_state": entry.ticket.state if entry.ticket else None,
+        "assigned_by": entry.assigned_by, "assigned_at": _iso(entry.assigned_at),
+        "notify_request": request, "called_at": _iso(entry.called_at), "called_by": entry.called_by,
+        "archived_at": _iso(entry.archived_at),
+    }
+
+
+def listing(session: Session, *, state: str | None = None, since: datetime | None = None,
+            until: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    query = select(FaxIncoming).order_by(FaxIncoming.received_at.desc(), FaxIncoming.id.desc()).limit(limit)
+    if state:
+        query = query.where(FaxIncoming.state == state)
+    if since:
+        query = query.where(FaxIncoming.received_at >= since)
+    if until:
+        query = query.where(FaxIncoming.received_at < until)
+    return [view(e) for e in session.scalars(query)]
+
+
+def to_call(session: Session) -> list[dict[str, Any]]:
+    """Whom staff should phone: faxes assigned or asked for, not yet called about or archived."""
+    query = (select(FaxIncoming)
+             .where(FaxIncoming.called_at.is_(None), FaxIncoming.state != FaxInState.ARCHIVED.value,
+                    or_(FaxIncoming.state == FaxInState.ASSIGNED.value, FaxIncoming.notify_request_id.is_not(None)))
+             .order_by(FaxIncoming.received_at))
+    out = []
+    for entry in session.scalars(query):
+        request = session.get(FaxNotifyRequest, entry.notify_request_id) if entry.notify_request_id else None
+        if request is not None:
+            who, phone = request.guest_name, request.phone
+        elif entry.tenant is not None:
+            who, phone = entry.tenant.contact or entry.tenant.company, entry.tenant.phone
+        else:
+            who, phone = entry.guest_name, entry.guest_phone
+        out.append({**view(entry), "call": who, "phone": phone,
+                    "for": entry.tenant.company if entry.tenant else (entry.guest_name or who)})
+    return out
+
+
+def request_view(request: FaxNotifyRequest) -> dict[str, Any]:
+    return {"id": request.id, "guest_name": request.guest_name, "phone": request.phone,
+            "company": request.tenant.company if request.tenant else None, "sender": request.sender,
+            "note": request.note, "state": request.state, "matched_at": _iso(request.matched_at),
+            "created_by": request.created_by, "created_at": request.created_at.isoformat()}
+
+
+def requests(session: Session, state: str | None = None) -> list[dict[str, Any]]:
+    query = select(FaxNotifyRequest).order_by(FaxNotifyRequest.id.desc())
+    if state:
+        query = query.where(FaxNotifyRequest.state == state)
+    return [request_view(r) for r in session.scalars(query)]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
