@@ -105,6 +105,14 @@ struct call
     bool image_armed;           /* a CFR/MCF/PPR was exchanged: the next carrier is image data */
     int64_t image_started;      /* line samples, or -1 */
     int hitting_page;           /* the page being corrupted on this carrier, or 0 */
+    int energy_ticks;           /* consecutive ticks with / without energy on the image path */
+    int silent_ticks;
+    /* The receiver's own CFR/MCF/PPR has been sent: only then can the image come.  (The frame
+       handler runs when the response is queued, while the tail of the sender's TCF or MPS may
+       still be on the line.) */
+    bool response_sent;
+    bool response_heard;
+    int response_silent_ticks;
     bool corrupted[MAX_CORRUPT_PAGES + 1];
     int corrupted_list[MAX_CORRUPT_PAGES];
     int n_corrupted;
@@ -379,6 +387,18 @@ static bool page_is_chosen(int page)
     return false;
 }
 
+static void arm_image(void)
+{
+    call.image_armed = true;
+    call.image_started = -1;
+    call.energy_ticks = 0;
+    call.silent_ticks = 0;
+    /* When the far end sends, the DTE's response has arrived whole already. */
+    call.response_sent = call.sender;
+    call.response_heard = false;
+    call.response_silent_ticks = 0;
+}
+
 /* Track T.30 frames to know which page is on the line and when its image carrier starts: after
    CFR, MCF or PPR the next high-speed carrier is (re)sent image data (T.30 5.3.2). */
 static void frame_handler(t30_state_t *s, void *user_data, int incoming, const uint8_t msg[], int len)
@@ -403,13 +423,11 @@ static void frame_handler(t30_state_t *s, void *user_data, int incoming, const u
         call.pages_accepted++;
         /* fall through */
     case T30_CFR:
-        call.image_armed = true;
-        call.image_started = -1;
+        arm_image();
         break;
     case T30_PPR:
         call.ppr_count++;
-        call.image_armed = true;
-        call.image_started = -1;
+        arm_image();
         break;
     case T30_RTN:
         call.rtn_count++;
@@ -670,38 +688,66 @@ static void mark_corrupted(void)
     }
 }
 
+static bool has_energy(const int16_t amp[], int len)
+{
+    int i;
+
+    for (i = 0;  i < len;  i++)
+    {
+        if (amp[i] != 0)
+            return true;
+    }
+    return false;
+}
+
+/* Watch the receiving far end's own transmission of its CFR/MCF/PPR to its end. */
+static void watch_response(const int16_t amp[], int len)
+{
+    if (!call.image_armed || call.response_sent)
+        return;
+    if (has_energy(amp, len))
+    {
+        call.response_heard = true;
+        call.response_silent_ticks = 0;
+    }
+    else if (call.response_heard && ++call.response_silent_ticks >= 3)
+    {
+        call.response_sent = true;
+    }
+}
+
+/* A carrier is energy lasting this long; shorter blips (a modem switching over just after a
+   CFR or MCF) are not the image.  And it has ended after this much silence. */
+#define CARRIER_ON_TICKS 3      /* 60 ms */
+#define CARRIER_OFF_TICKS 5     /* 100 ms */
+
 static void maybe_corrupt(int16_t amp[], int len)
 {
     int i;
     int page;
-    bool energy = false;
+    bool energy;
     int64_t t;
 
-    if (!call.image_armed || opt.n_corrupt_pages == 0)
+    if (!call.image_armed || !call.response_sent || opt.n_corrupt_pages == 0)
         return;
-    for (i = 0;  i < len;  i++)
+    energy = has_energy(amp, len);
+    call.energy_ticks = energy ? call.energy_ticks + 1 : 0;
+    call.silent_ticks = energy ? 0 : call.silent_ticks + 1;
+    if (call.image_started < 0)
     {
-        if (amp[i] != 0)
-        {
-            energy = true;
-            break;
-        }
+        if (call.energy_ticks < CARRIER_ON_TICKS)
+            return;
+        call.image_started = line_samples - (int64_t) (CARRIER_ON_TICKS - 1) * TICK_SAMPLES;
+        if (opt.verbose)
+            logmsg("image carrier of page %d starts at %.2f s", call.pages_accepted + 1,
+                   call.image_started / (double) SAMPLE_RATE);
     }
-    if (call.image_started >= 0 && !energy)
+    else if (call.silent_ticks >= CARRIER_OFF_TICKS)
     {
-        /* A silent tick: the image carrier has ended.  Leave the post-page messages alone. */
+        /* The image carrier has ended.  Leave the post-page messages alone. */
         call.image_armed = false;
         mark_corrupted();
         return;
-    }
-    if (call.image_started < 0)
-    {
-        if (!energy)
-            return;
-        call.image_started = line_samples;
-        if (opt.verbose)
-            logmsg("image carrier of page %d starts at %.2f s", call.pages_accepted + 1,
-                   line_samples / (double) SAMPLE_RATE);
     }
     page = call.pages_accepted + 1;
     if (page > MAX_CORRUPT_PAGES || !page_is_chosen(page) || call.corrupted[page])
@@ -733,6 +779,8 @@ static void tick(void)
             memset(to_dte + n, 0, sizeof(int16_t) * (TICK_SAMPLES - n));
         if (call.sender)
             maybe_corrupt(to_dte, TICK_SAMPLES);
+        else
+            watch_response(to_dte, TICK_SAMPLES);
     }
     t31_rx(t31, to_dte, TICK_SAMPLES);
     n = t31_tx(t31, from_dte, TICK_SAMPLES);
