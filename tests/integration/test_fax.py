@@ -1,0 +1,278 @@
+"""Faxes through the real daemon: jobs from fax_out tickets sent to the lab's spandsp far end,
+received faxes registered, routed, billed per page, notified and archived.
+
+The peer tests run on SQLite only (each call is ~8 s of paced line time); the tests without a
+call in them run on both databases. The lab peer runs at 3x real time, our T.30 timers scaled
+to match; retry back-off and the archive period are cut to fractions of a second.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageDraw
+
+from lab.faxmodem.peer import FaxPeer
+from tests.conftest import Daemon, write_config
+from tests.fax.conftest import fax_lab, faxmodem_binary  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.slow
+
+SPEED = 3.0
+STATION = "+86 21 5550100"
+HK = "9,0085221234567"  # outside line, then Hong Kong: rated at 8.00/min (config/rates.toml)
+ACME = "Acme Trading Ltd"
+
+
+def fax_config(directory: Path, db_url: str, port: Path, **fax: Any) -> Path:
+    settings = {"archive_after_days": 3, "archive_check_s": 0.2, "busy_s": 0.3, "other_s": 0.3,
+                "notify": directory / "notified.jsonl", **fax}
+    notify = directory / "notify.py"
+    notify.write_text("import json, os, sys\n"
+                      "env = {k: v for k, v in os.environ.items() if k.startswith('GATEWAYD_FAX_')}\n"
+                      "with open(sys.argv[1], 'a') as f:\n"
+                      "    f.write(json.dumps({'args': sys.argv[2:], 'env': env}) + '\\n')\n")
+    return write_config(directory, db_url, extra=f'''
+[fax]
+archive_after_days = {settings["archive_after_days"]}
+archive_check_s = {settings["archive_check_s"]}
+notify_command = ["{sys.executable}", "{notify}", "{settings["notify"]}"]
+
+[fax.retry]
+busy_s = {settings["busy_s"]}
+other_s = {settings["other_s"]}
+max_tries = 3
+
+[[fax.routes]]
+station_id = "+1 555 0177"
+tenant = "{ACME}"
+
+[[fax.modems]]
+name = "lab0"
+port = "{port}"
+flow_control = "none"
+lock_dir = "{directory}"
+station_id = "{STATION}"
+own_number = "5550100"
+rings_before_answer = 2
+timer_scale = {1 / SPEED}
+''')
+
+
+@pytest.fixture
+def fax_daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
+    daemons: list[Daemon] = []
+
+    def start(port: Path, db_url: str | None = None, **fax: Any) -> Daemon:
+        d = Daemon(tmp_path, fax_config(tmp_path, db_url or f"sqlite:///{tmp_path / 'gatewayd.sqlite3'}", port, **fax))
+        daemons.append(d.start())
+        d.client().post("/tenants", {"company": ACME, "rooms": "1203", "contact": "Ms Li", "phone": "021-5555 1234"})
+        return d
+
+    yield start
+    for d in daemons:
+        d.stop()
+
+
+def two_page_pdf(path: Path) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    for n in (1, 2):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=28)
+        pdf.cell(text=f"gatewayd fax test, page {n}")
+        pdf.rect(20, 60 + 30 * n, 170, 10, style="F")
+    pdf.output(str(path))
+    return path
+
+
+def two_page_tiff(path: Path) -> Path:
+    images = []
+    for n in range(2):
+        im = Image.new("1", (1728, 1100), 1)
+        ImageDraw.Draw(im).rectangle([100, 100 + n * 300, 1600, 160 + n * 300], fill=0)
+        images.append(im)
+    images[0].save(path, save_all=True, append_images=images[1:], compression="group3", dpi=(204, 98))
+    return path
+
+
+def fax_ticket(d: Daemon, **fields: Any) -> str:
+    return d.client().post("/tickets", {"kind": "fax_out", "guest_name": "Mr Chan", **fields})["id"]
+
+
+def wait_for(what: Callable[[], Any], timeout: float, d: Daemon, why: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := what():
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"{why} not within {timeout} s:\n{d.log.read_text()[-4000:]}")
+
+
+def modem(d: Daemon) -> dict[str, Any]:
+    fax = next(x for x in d.client().get("/status")["devices"] if x["driver"] == "fax")
+    return fax["modems"][0]
+
+
+def fax_calls(d: Daemon, **query: Any) -> list[dict[str, Any]]:
+    return d.client().get("/events", kind="fax_call", **query)
+
+
+# ---------------------------------------------------------------------------- sending
+
+
+def test_fax_out_sent_billed_and_ticket_awaits_the_customer(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    peer = fax_lab(speed=SPEED)
+    d = fax_daemon(peer.pty)
+    ticket = fax_ticket(d)
+    done = d.ctl("--json", "fax", "send", ticket, HK, str(two_page_pdf(tmp_path / "letter.pdf")), "--wait", "90")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    far = peer.wait_call(30)
+    assert job["state"] == "done" and job["tries"] == 1 and job["pages_delivered"] == job["pages"] == 2
+    assert job["e164"] == "+85221234567" and job["dial"] == "9,0085221234567"
+    assert far["status"] == "OK" and far["pages_rx"] == 2 and far["bad_rows"] == 0
+    assert far["remote_ident"].strip() == STATION
+
+    t = d.client().get(f"/tickets/{ticket}")
+    assert t["state"] == "awaiting_customer"
+    calls = fax_calls(d, ticket=ticket)
+    assert len(calls) == 1 and calls[0]["payload"]["status"] == "completed"
+    assert calls[0]["payload"]["job_id"] == str(job["id"])
+    rules = {c["rule"]: c for c in t["charges"]}
+    assert rules["fax_out.connect_fee"]["amount"] == "2.00"
+    assert rules["fax_out.per_page"]["amount"] == "2.00"
+    assert rules["fax_out.destinations[+852]"]["event_id"] == calls[0]["id"]
+
+    register = d.ctl("--json", "fax", "register", "--out")
+    line = json.loads(register.stdout)[0]
+    assert line["ticket"] == ticket and line["pages_delivered"] == 2 and line["charged"] == t["total"]
+    assert "发报记录本" in d.ctl("fax", "register", "--out").stdout
+
+
+def test_busy_is_retried_with_back_off_then_the_ticket_fails(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    peer = fax_lab(speed=SPEED, busy=True)
+    d = fax_daemon(peer.pty, busy_s=0.5)
+    ticket = fax_ticket(d)
+    note = tmp_path / "note.txt"
+    note.write_text("Please call back.\n请回电。\n")
+    job = json.loads(d.ctl("--json", "fax", "send", ticket, HK, str(note)).stdout)
+    first = wait_for(lambda: (j := d.client().get(f"/fax/jobs/{job['id']}"))["state"] == "retry_wait" and j,
+                     30, d, "a retry after BUSY")
+    assert first["tries"] == 1 and "busy" in first["reason"].lower() and first["next_try_at"]
+    final = wait_for(lambda: (j := d.client().get(f"/fax/jobs/{job['id']}"))["state"] == "failed" and j,
+                     60, d, "giving up after 3 tries")
+    assert final["tries"] == 3 and "gave up after 3 tries" in final["reason"]
+    assert [peer.wait_call(10)["outcome"] for _ in range(3)] == ["busy"] * 3
+    t = d.client().get(f"/tickets/{ticket}")
+    assert t["state"] == "failed" and "busy" in t["reason"].lower()
+    assert len(fax_calls(d, ticket=ticket)) == 3  # one call record per try
+    assert t["total"] == "0.00"  # the price list sets no unanswered_fee: busy tries cost nothing
+
+
+def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    peer = fax_lab(speed=SPEED, receive=False, send=two_page_tiff(tmp_path / "in.tif"), ident="+1 555 0177")
+    d = fax_daemon(peer.pty)
+    request = d.client().post("/fax/notify-requests", {"guest_name": "Mr Zhao", "phone": "139 0000 0000",
+                                                       "company": ACME})
+    entry = wait_for(lambda: d.client().get("/fax/incoming"), 60, d, "a received fax")[0]
+    far = peer.wait_call(10)
+    assert far["status"] == "OK" and far["pages_tx"] == 2
+    assert entry["state"] == "assigned" and entry["tenant"] == ACME and entry["assigned_by"] == "route 0"
+    assert entry["pages"] == 2 and entry["remote_station_id"] == "+1 555 0177"
+    with Image.open(entry["document_path"]) as tiff:
+        assert tiff.n_frames == 2 and tiff.size == (1728, 1100)
+    assert Path(entry["document_path"].replace(".tif", "-p1.png")).exists()
+
+    t = d.client().get(f"/tickets/{entry['ticket']}")
+    assert t["kind"] == "fax_in" and t["state"] == "awaiting_customer" and t["tenant"] == ACME
+    assert [(c["rule"], c["quantity"], c["amount"]) for c in t["charges"]] == [("fax_in.per_page", "2", "4.00")]
+
+    notified = wait_for(lambda: (tmp_path / "notified.jsonl").exists() and
+                        (tmp_path / "notified.jsonl").read_text().splitlines(), 10, d, "the notify command")
+    run = json.loads(notified[0])
+    assert run["args"][:4] == [entry["document_path"], "lab0", entry["call_id"], ""]
+    assert run["env"]["GATEWAYD_FAX_TENANT"] == ACME and run["env"]["GATEWAYD_FAX_TICKET"] == t["id"]
+    assert run["env"]["GATEWAYD_FAX_NOTIFY_PHONE"] == "139 0000 0000"
+
+    to_call = d.client().get("/fax/to-call")
+    assert [(e["id"], e["call"], e["phone"]) for e in to_call] == [(entry["id"], "Mr Zhao", "139 0000 0000")]
+    assert d.client().get("/fax/notify-requests")[0]["id"] == request["id"]
+    d.ctl("fax", "called", str(entry["id"]))
+    assert d.client().get("/fax/to-call") == []
+    listed = json.loads(d.ctl("--json", "fax", "incoming").stdout)
+    assert listed[0]["pages"] == 2 and listed[0]["state"] == "assigned" and listed[0]["received_at"]
+
+
+def test_unknown_sender_is_pending_then_archived_then_assigned_by_staff(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    peer = fax_lab(speed=SPEED, receive=False, send=two_page_tiff(tmp_path / "in.tif"), ident="+44 20 7946 0000")
+    # About 2 s to claim it (pickup is normally 3 days): long enough to see it 待查 first.
+    d = fax_daemon(peer.pty, archive_after_days=2 / 86400)
+    entry = wait_for(lambda: d.client().get("/fax/incoming"), 60, d, "a received fax")[0]
+    assert entry["state"] == "pending" and entry["ticket"] is None
+    assert "待查" in d.ctl("fax", "register", "--in").stdout
+    archived = wait_for(lambda: (e := d.client().get(f"/fax/incoming/{entry['id']}"))["state"] == "archived" and e,
+                        10, d, "the archive of an unclaimed fax")
+    assert archived["archived_at"]
+    audit = d.client().get(f"/audit?entity=fax_in&id={entry['id']}")
+    assert "fax_in.archive" in [a["action"] for a in audit]
+    notified = json.loads((tmp_path / "notified.jsonl").read_text().splitlines()[0])
+    assert notified["env"]["GATEWAYD_FAX_STATE"] == "pending"
+
+    # The addressee turns up after all: staff assign it, the pickup is billed per page.
+    done = d.ctl("--json", "fax", "assign", str(entry["id"]), "--company", ACME)
+    assert done.returncode == 0, done.stderr
+    t = d.client().get(f"/tickets/{json.loads(done.stdout)['ticket']}")
+    assert t["kind"] == "fax_in" and t["total"] == "4.00"
+    call = fax_calls(d)[0]
+    assert call["ticket"] == t["id"] and call["payload"]["direction"] == "incoming"
+
+
+# ---------------------------------------------------------------------------- without a call
+
+
+def test_undiallable_number_refused_at_submit_and_nothing_queued(fax_daemon, tmp_path, db_url):
+    d = fax_daemon(tmp_path / "no-modem-here", db_url=db_url)
+    ticket = fax_ticket(d)
+    note = tmp_path / "note.txt"
+    note.write_text("hello\n")
+    refused = d.ctl("fax", "send", ticket, "110", str(note))
+    assert refused.returncode == 1 and "cannot fax '110'" in refused.stderr, refused.stderr
+    assert d.client().get("/fax/jobs") == []
+    assert d.client().get(f"/tickets/{ticket}")["state"] == "open"
+
+
+def test_modem_port_missing_queued_job_cancelled_then_modem_comes_back(fax_lab, fax_daemon, tmp_path, db_url):  # noqa: F811
+    port = tmp_path / "faxlab-0" / "ttyFAX"  # where fax_lab's first peer will put its pty
+    d = fax_daemon(port, db_url=db_url)
+    down = wait_for(lambda: (m := modem(d))["state"] == "down" and m, 10, d, "the modem shown down")
+    assert "cannot open" in down["last_error"]
+    note = tmp_path / "note.txt"
+    note.write_text("hello\n")
+    first = fax_ticket(d)
+    queued = json.loads(d.ctl("--json", "fax", "send", first, HK, str(note)).stdout)
+    assert queued["state"] == "queued" and modem(d)["queued"] == 1
+    cancelled = d.ctl("--json", "fax", "cancel", str(queued["id"]))
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert d.client().get(f"/fax/jobs/{queued['id']}")["state"] == "cancelled" and modem(d)["queued"] == 0
+    assert "fax_job.cancel" in [a["action"] for a in d.client().get(f"/audit?entity=fax_job&id={queued['id']}")]
+    if not db_url.startswith("sqlite"):
+        return  # the call itself is the SQLite run's
+
+    second = fax_ticket(d)
+    job = json.loads(d.ctl("--json", "fax", "send", second, HK, str(note)).stdout)
+    peer: FaxPeer = fax_lab(speed=SPEED)
+    assert peer.pty == port
+    wait_for(lambda: d.client().get(f"/fax/jobs/{job['id']}")["state"] == "done", 90, d, "the job sent once the modem is back")
+    assert peer.wait_call(10)["pages_rx"] == 1
+    peer.stop()  # the pty vanishes: the daemon lives on and says so
+    down = wait_for(lambda: (m := modem(d))["state"] == "down" and m, 15, d, "the lost modem shown down")
+    assert down["last_error"] and d.proc.poll() is None
+    assert d.client().get(f"/tickets/{second}")["state"] == "awaiting_customer"
