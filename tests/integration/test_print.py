@@ -159,6 +159,12 @@ def test_charges_are_price_list_times_billed_sides(printing_daemon: Daemon, docs
     audit = d.client().get("/audit", entity="ticket", id=ticket)
     assert sum(e["action"] == "ticket.print" for e in audit) == len(cases)
 
+    refused = d.ctl("print", "--ticket", ticket, "--queue", "nowhere", str(docs["1p-A4-mono"]))
+    assert refused.returncode == 1 and "queue 'nowhere' is not configured" in refused.stderr
+    d.ctl("ticket", "cancel", ticket, "--reason", "customer left")
+    refused = d.ctl("print", "--ticket", ticket, str(docs["1p-A4-mono"]))
+    assert refused.returncode == 1 and "(409)" in refused.stderr and "cancelled" in refused.stderr
+
 
 def test_typing_ticket_proof_free_final_typed_and_copies_printed(
         printing_daemon: Daemon, lab: CupsLab, docs: dict[str, Path]) -> None:
