@@ -15,6 +15,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from sqlalchemy.exc import IntegrityError
 
 from drivers.snmp.errors import CountersNotSettled, NoReading
@@ -26,6 +27,8 @@ from gatewayd.errors import Conflict, InvalidValue, LedgerError
 from gatewayd.models import Ticket
 
 SIDES = {"type": "integer", "minimum": 0, "maximum": 1_000_000}
+
+log = structlog.get_logger("gatewayd.copying")
 
 
 class CopierNotAnswering(LedgerError):
@@ -90,24 +93,31 @@ def extend_open(route: Route) -> Route:
             return await _pass_on(route, api, call)
         form = metering.CopyForm.of(body.get("params") or {})
         device = body.get("device", "")
+        bound = log.bind(device=device)  # a local binding: nothing leaks into the connection's next request
         if form.manual:
-            return await api.db(_open, api, call, None, 0)
+            opened = await api.db(_open, api, call, None, 0)
+            bound.info("copy.opened", ticket=opened["id"], meter=metering.MANUAL)
+            return opened
         copiers = _copiers(api, device)
         await api.db(_check_free, api, device)  # before the read: a busy copier is refused at once
         try:
             reading = await copiers.desk_read(device)
         except NoReading as err:
+            bound.warning("copy.open_refused", error=err.detail)
             raise CopierNotAnswering(
                 f"copier {device} gave no opening meter reading: {err.detail}. Try again when it is awake, "
                 f"or open the ticket with params.meter = \"manual\" (gatewayctl: --param meter=manual) and "
                 f"count the pages at the end"
             ) from err
         except CountersNotSettled as err:
+            bound.warning("copy.open_refused", error=str(err))
             raise CopierNotAnswering(
                 f"copier {device} is still busy: {err.reason} after {err.waited_s:.0f} s. Wait for it to finish "
                 f"the job in progress and try again, or open with params.meter = \"manual\""
             ) from err
-        return await api.db(_open, api, call, reading, copiers.max_pages_per_minute(device))
+        opened = await api.db(_open, api, call, reading, copiers.max_pages_per_minute(device))
+        bound.info("copy.opened", ticket=opened["id"], meter=metering.AUTO, reading=opened["meter"]["opening"]["event"])
+        return opened
 
     return dataclasses.replace(
         route, handler=open_ticket,
@@ -150,6 +160,7 @@ def extend_finish(route: Route) -> Route:
         if plan is None:
             return await _pass_on(route, api, call)
         mode, device = plan
+        bound = log.bind(device=device)  # a local binding: nothing leaks into the connection's next request
         if mode == metering.MANUAL:
             return await api.db(_wait, api, call, "count the copied sides and enter them (gatewayctl copy count)", True)
         copiers = _copiers(api, device)
@@ -157,11 +168,16 @@ def extend_finish(route: Route) -> Route:
             reading = await copiers.desk_read(device)
         except NoReading as err:
             reason = f"copier {device} gave no closing reading: {err.detail}"
+            bound.warning("copy.awaiting_meter", error=err.detail)
             return await api.db(_wait, api, call, f"{reason}; retried until it answers, or enter a count", False)
         except CountersNotSettled as err:
             reason = f"copier {device} counters not settled: {err.reason} after {err.waited_s:.0f} s"
+            bound.warning("copy.awaiting_meter", error=str(err))
             return await api.db(_wait, api, call, f"{reason}; retried until they settle, or enter a count", False)
-        return await api.db(_close, api, call, reading, copiers.max_pages_per_minute(device))
+        closed = await api.db(_close, api, call, reading, copiers.max_pages_per_minute(device))
+        bound.info("copy.finished", state=closed["state"], sides=(closed["meter"]["count"] or {}).get("sides"),
+                 total=closed["total"])
+        return closed
 
     return dataclasses.replace(
         route, handler=finish,
