@@ -38,8 +38,11 @@ def show_ticket(t: dict[str, Any]) -> str:
     ]
     if t.get("device"):
         lines.append(f"device:   {t['device']}")
-    if t.get("params"):
-        lines.append("details:  " + ", ".join(f"{k}={v}" for k, v in t["params"].items()))
+    # Scalar params are what staff typed on the form; nested ones are a domain's own bookkeeping
+    # (a copy ticket's meter readings), shown by that domain's commands.
+    details = {k: v for k, v in t.get("params", {}).items() if not isinstance(v, (dict, list))}
+    if details:
+        lines.append("details:  " + ", ".join(f"{k}={v}" for k, v in details.items()))
     if t.get("quoted_total"):
         lines.append(f"quoted:   {t['quoted_total']}")
     if t.get("reason"):
