@@ -81,7 +81,12 @@ class Daemon:
         for fixed in ("database", "api", "paths"):
             if getattr(fresh, fixed) != getattr(self.config, fixed):
                 log.warning("config.restart_needed", section=fixed)
+        for section in ("cups", "snmp", "fax"):  # running drivers keep the devices they started with
+            if fresh.raw.get(section) != self.config.raw.get(section):
+                log.warning("config.restart_needed", section=section)
         self.config = fresh
+        # The price list and the dial plan are read per job, so a new rate table applies at once.
+        self.services.config = fresh
         log.info("config.reloaded", path=str(fresh.path))
 
     async def _emit(self, event: Any) -> None:

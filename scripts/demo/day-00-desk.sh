@@ -32,7 +32,7 @@ echo "== a print job nobody claimed: kept as unattributed, then attached by staf
 ctl events add --kind print_job --device lobby-laser --key "lobby-laser/77/2026-11-26T02:00:00Z" \
     --at "$(date -Iseconds)" --payload '{"pages": 3, "copies": 1, "media": "A4"}'
 print=$(ctl --json ticket open print --guest "Walk-in guest" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-event=$(ctl --json events list --unattributed | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+event=$(ctl --json events list --unattributed --kind print_job | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 ctl events attach "$event" "$print"
 ctl ticket cancel "$print" --reason "guest left without the prints"
 

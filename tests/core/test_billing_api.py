@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -153,3 +155,32 @@ def test_a_garbled_hand_entered_call_record_is_stored_and_flagged_not_lost(daemo
     assert stored["ticket"] == t["id"] and stored["payload"]["duration_s"] == "a minute or so"
     flagged = [e for e in c.get("/audit", entity="ticket", id=t["id"]) if e["action"] == "charge.unpriced"]
     assert "unreadable call record" in flagged[0]["after"]["reason"]
+
+
+def test_a_new_rate_table_applies_after_sighup_and_old_jobs_keep_their_price(daemon: Daemon, tmp_path: Path) -> None:
+    c = daemon.client()
+    before = c.post("/quotes", {"service": "copy", "media": "A4", "sides": 10, "at": WEEKDAY})
+    assert before["total"] == "5.00"
+    prices = tmp_path / "rates.toml"
+    prices.write_text((REPO / "config" / "rates.toml").read_text(encoding="utf-8") + """
+[[rates.tables]]
+version = "2026-11"
+effective = 2026-11-20
+based_on = "2025-07"
+
+[rates.tables.copy]
+[[rates.tables.copy.prices]]
+media = "A4"
+colour = "mono"
+simplex = "0.60"
+duplex = "0.50"
+""", encoding="utf-8")
+    text = daemon.config.read_text()
+    daemon.config.write_text(text.replace(str(REPO / "config" / "rates.toml"), str(prices)))
+    daemon.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while c.post("/quotes", {"service": "copy", "media": "A4", "sides": 10, "at": WEEKDAY})["total"] != "6.00":
+        assert time.monotonic() < deadline, "the new rate table never applied"
+        time.sleep(0.05)
+    old_job = c.post("/quotes", {"service": "copy", "media": "A4", "sides": 10, "at": "2026-11-19T10:00:00+08:00"})
+    assert old_job["total"] == "5.00" and old_job["rate_version"] == "2025-07"
