@@ -8,6 +8,7 @@ from urllib.parse import quote as urlquote
 
 from gatewayd.ctl.client import Client
 from gatewayd.ctl.core import Result
+from gatewayd.ctl.render import show_ticket
 from gatewayd.tables import render
 
 
@@ -31,6 +32,9 @@ def quote(args: argparse.Namespace, client: Client) -> Result:
     else:
         body.update(media=args.media, sides=args.sides, colour=args.colour, duplex=args.duplex, sets=args.sets,
                     scale_percent=args.scale)
+    if args.ticket:  # not a quote: the job is done, put its priced lines on the ticket
+        t = client.post(f"/tickets/{urlquote(args.ticket)}/priced", body)
+        return t, show_ticket(t)
     q = client.post("/quotes", body)
     return q, _show_quote(q)
 
@@ -50,7 +54,7 @@ def receipt_show(args: argparse.Namespace, client: Client) -> Result:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    q = sub.add_parser("quote", help="price a job before doing it").add_subparsers(dest="service", required=True)
+    q = sub.add_parser("quote", help="price a job before doing it (or, with --ticket, after it)").add_subparsers(dest="service", required=True)
     fax = q.add_parser("fax", help="an outgoing fax")
     fax.add_argument("number", help="as you would dial it, e.g. 0085221234567")
     fax.add_argument("--minutes", default="1")
@@ -74,6 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     errand.add_argument("--service-charge")
     for p in (fax, errand, *[q.choices[n] for n in ("fax-in", "typing", "print", "copy")]):
         p.add_argument("--at", help="when the job will run (ISO time with offset; default now)")
+        p.add_argument("--ticket", help="add the priced lines to this ticket instead of quoting "
+                                        "(typing pages, an errand's fee: jobs no device counts)")
         p.set_defaults(handler=quote)
 
     rates = sub.add_parser("rates", help="the price list").add_subparsers(dest="action", required=True)

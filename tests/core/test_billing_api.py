@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,24 @@ duplex = "0.50"
         time.sleep(0.05)
     old_job = c.post("/quotes", {"service": "copy", "media": "A4", "sides": 10, "at": "2026-11-19T10:00:00+08:00"})
     assert old_job["total"] == "5.00" and old_job["rate_version"] == "2025-07"
+
+
+def test_an_errand_and_typing_priced_onto_their_tickets_by_the_price_list(daemon: Daemon) -> None:
+    c = daemon.client()
+    errand = c.post("/tickets", {"kind": "errand", "guest_name": "张先生"})
+    result = daemon.ctl("--json", "quote", "errand", "Courier to Pudong", "30.00", "--ticket", errand["id"],
+                        "--at", WEEKDAY)
+    assert result.returncode == 0, result.stderr
+    t = json.loads(result.stdout)
+    quoted = c.post("/quotes", {"service": "errand", "description": "Courier to Pudong", "fee": "30.00",
+                                "at": WEEKDAY})
+    assert t["total"] == quoted["total"] and Decimal(t["total"]) > Decimal("30.00")  # fee + service charge
+    assert all(not line["manual"] and line["rate_version"] for line in t["charges"])
+
+    typing = c.post("/tickets", {"kind": "print", "guest_name": "x", "params": {"service": "typing"}})
+    t = c.post(f"/tickets/{typing['id']}/priced", {"service": "typing", "pages": 4, "at": WEEKDAY})
+    assert t["total"] == "40.00"  # 4 pages x 10.00 typing
+    with pytest.raises(Refused) as refused:
+        c.post(f"/tickets/{typing['id']}/priced", {"service": "errand", "fee": "5"})
+    assert refused.value.status == 422 and "needs description" in refused.value.detail
+    assert c.get(f"/tickets/{typing['id']}")["total"] == "40.00"
