@@ -358,3 +358,21 @@ def test_sigterm_stops_cleanly(daemon: Daemon) -> None:
     assert daemon.stop(signal.SIGTERM) == 0
     assert not daemon.socket.exists()
     assert "daemon.stopped" in daemon.log.read_text()
+
+
+def test_ticket_list_filters(daemon: Daemon) -> None:
+    c = daemon.client()
+    c.post("/tenants", {"company": "Acme Ltd", "rooms": "1203"})
+    copy = c.post("/tickets", {"kind": "copy", "company": "Acme Ltd", "room": "1203"})
+    fax = c.post("/tickets", {"kind": "fax_out", "guest_name": "walk-in"})
+    c.post(f"/tickets/{fax['id']}/start", {})
+    ids = lambda **q: [t["id"] for t in c.get("/tickets", **q)]  # noqa: E731
+    assert ids(kind="copy") == [copy["id"]]
+    assert ids(tenant="Acme Ltd") == [copy["id"]]
+    assert ids(state="in_progress") == [fax["id"]]
+    assert set(ids(since=copy["created_at"])) == {copy["id"], fax["id"]}
+    assert ids(until=copy["created_at"]) == []
+    assert ids(since="2020-01-01T00:00:00+08:00", until="2021-01-01T00:00:00+08:00") == []
+    with pytest.raises(Refused) as refused:
+        c.get("/tickets", tenant="Nobody Ltd")
+    assert refused.value.status == 404
