@@ -43,14 +43,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Money(TypeDecorator[Decimal]):
-    """Exact decimal money: NUMERIC on PostgreSQL, text on SQLite (whose NUMERIC is a float)."""
+    """Exact decimal money: NUMERIC on PostgreSQL, text on SQLite (whose NUMERIC is a float).
+
+    PostgreSQL's NUMERIC without a fixed scale keeps the scale it was given, so 27.00 comes back
+    27.00 on both backends (a NUMERIC(18,4) column would hand back 27.0000)."""
 
     impl = String(32)
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Any) -> Any:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(Numeric(18, 4, asdecimal=True))
+            return dialect.type_descriptor(Numeric(asdecimal=True))
         return dialect.type_descriptor(String(32))
 
     def process_bind_param(self, value: Decimal | None, dialect: Any) -> Any:

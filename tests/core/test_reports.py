@@ -1,0 +1,78 @@
+"""The monthly reconciliation through the daemon: meters against what the desk billed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from gatewayd.ctl import Refused
+from tests.conftest import Daemon
+from tests.core.test_billing_api import call_record
+
+MONTH = "2026-11"
+
+
+def meter(client, device: str, at: str, total: int) -> None:  # type: ignore[no-untyped-def]
+    client.post("/events", {"kind": "meter_reading", "device": device, "natural_key": f"{device}/{at}",
+                            "occurred_at": at, "payload": {"counters": [
+                                {"name": "total", "value": total, "unit": "impressions", "wraps_at": 2**32}]}})
+
+
+def test_monthly_reconciliation_sets_meters_against_bills(daemon: Daemon, tmp_path: Path) -> None:
+    c = daemon.client()
+    # The copier counted 100 pages this month (plus one reading in October, outside it).
+    meter(c, "lobby-mfp", "2026-10-31T20:00:00+08:00", 900)
+    meter(c, "lobby-mfp", "2026-11-02T08:00:00+08:00", 1000)
+    meter(c, "lobby-mfp", "2026-11-25T20:00:00+08:00", 1100)
+    # 30 copy sides billed on a copy ticket for that copier (counted by hand: no SNMP here).
+    copy = c.post("/tickets", {"kind": "copy", "guest_name": "x", "device": "lobby-mfp",
+                               "params": {"meter": "manual"}})
+    c.post(f"/tickets/{copy['id']}/priced", {"service": "copy", "media": "A4", "sides": 30})
+    # A 20-side print job on the same device, on a print ticket; a 5-side one nobody claimed.
+    printed = c.post("/tickets", {"kind": "print", "guest_name": "y"})
+    for key, ticket, pages in (("job-1", printed["id"], 20), ("job-2", None, 5)):
+        c.post("/events", {"kind": "print_job", "device": "lobby-mfp", "natural_key": key,
+                           "occurred_at": "2026-11-20T10:00:00+08:00", "ticket": ticket,
+                           "payload": {"pages": pages, "copies": 1, "media": "A4", "colour": "mono"}})
+    # A fax to Hong Kong: 192 s billed.
+    fax = c.post("/tickets", {"kind": "fax_out", "guest_name": "z"})
+    c.post("/events", call_record(fax["id"], number="0085221234567", pages=[["MCF"]], duration=191.4,
+                                  status="completed"))
+
+    result = daemon.ctl("--json", "report", "monthly", MONTH, "--csv", str(tmp_path / "r.csv"),
+                        "--html", str(tmp_path / "r.html"))
+    assert result.returncode == 0, result.stderr
+    r = json.loads(result.stdout)
+    mfp = next(d for d in r["devices"] if d["device"] == "lobby-mfp")
+    assert (mfp["opening"], mfp["closing"], mfp["metered"]) == (1000, 1100, 100)
+    assert (mfp["billed_copy_sides"], mfp["billed_print_sides"], mfp["unattributed_print_sides"]) == (30, 20, 5)
+    assert mfp["unbilled"] == 50
+    assert r["unattributed_events"] == {"print_job": 1}
+    hk = r["fax_out"][0]
+    assert hk["destination"].startswith("+852 Hong Kong") and hk["calls"] == 1 and hk["billed_seconds"] == 240
+    ticket_total = c.get(f"/tickets/{fax['id']}")["total"]
+    assert hk["revenue"] == ticket_total
+    assert r["revenue_by_service"]["copy"] == c.get(f"/tickets/{copy['id']}")["total"]
+    assert r["revenue"] == str(sum(__import__("decimal").Decimal(v) for v in r["revenue_by_service"].values()))
+
+    rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8"))))
+    assert rows[0] == ["section", "device_or_item", "metric", "value"]
+    assert ["device", "lobby-mfp", "unbilled", "50"] in rows
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "lobby-mfp" in html and "月度抄表对账" in html
+
+    table = daemon.ctl("report", "monthly", MONTH)
+    assert "lobby-mfp" in table.stdout and "+852 Hong Kong" in table.stdout
+
+
+def test_an_empty_month_and_a_bad_month(daemon: Daemon) -> None:
+    c = daemon.client()
+    r = c.get("/reports/monthly/2020-02")
+    assert r["devices"] == [] and r["revenue"] == "0.00"
+    with pytest.raises(Refused) as refused:
+        c.get("/reports/monthly/2026-13")
+    assert refused.value.status == 422 and "month must look like 2026-11" in refused.value.detail
