@@ -16,6 +16,9 @@ Example::
     fine = true                   # send at 7.7 lines/mm when the far end accepts it
     rtn_policy = "retransmit"     # "retransmit" | "giveup" | "ignore" (HylaFAX RTNHandlingMethod)
     rtn_max_retransmits = 2
+    ecm = true                    # T.30 Annex A error correction when the far end offers it
+    percent_good_lines = 95.0     # receiver copy quality (HylaFAX PercentGoodLines): else RTN
+    max_consecutive_bad_lines = 5 # ... (HylaFAX MaxConsecutiveBadLines)
     lock_dir = "/var/lock"
     dial_prefix = "ATDT"
     timer_scale = 1.0             # T.30 timers x this; < 1 only for the lab's paced peer
@@ -31,6 +34,7 @@ from drivers import ConfigProblems
 
 from .channel import FlowControl
 from .t30 import RtnMethod, RtnPolicy
+from .t4 import CopyQualityPolicy
 
 _SPEEDS = (14400, 12000, 9600, 7200, 4800, 2400)
 
@@ -49,6 +53,8 @@ class ModemConfig:
     max_speed: int = 14400
     fine: bool = True
     rtn_policy: RtnPolicy = RtnPolicy()
+    ecm: bool = True
+    copy_quality: CopyQualityPolicy = CopyQualityPolicy()
     lock_dir: str | None = "/var/lock"
     dial_prefix: str = "ATDT"
     timer_scale: float = 1.0
@@ -59,7 +65,8 @@ def parse_modem(section: Mapping[str, Any], where: str = "") -> ModemConfig:
     problems: list[tuple[str, str]] = []
     known = {"name", "port", "class", "baudrate", "flow_control", "init", "rings_before_answer",
              "own_number", "station_id", "max_speed", "fine", "rtn_policy",
-             "rtn_max_retransmits", "lock_dir", "dial_prefix", "timer_scale"}
+             "rtn_max_retransmits", "lock_dir", "dial_prefix", "timer_scale", "ecm",
+             "percent_good_lines", "max_consecutive_bad_lines"}
 
     def key(k: str) -> str:
         return f"{where}.{k}" if where else k
@@ -109,6 +116,13 @@ def parse_modem(section: Mapping[str, Any], where: str = "") -> ModemConfig:
     retransmits = get("rtn_max_retransmits", int, 2)
     if not 0 <= retransmits <= 10:
         problems.append((key("rtn_max_retransmits"), f"must be 0-10, got {retransmits}"))
+    percent = get("percent_good_lines", (int, float), 95.0)
+    if not 0 <= percent <= 100:
+        problems.append((key("percent_good_lines"), f"must be 0-100, got {percent}"))
+    bad_run = get("max_consecutive_bad_lines", int, 5)
+    if not 0 <= bad_run <= 10_000:
+        problems.append((key("max_consecutive_bad_lines"), f"must be 0-10000, got {bad_run}"))
+    ecm = get("ecm", bool, True)
     scale = get("timer_scale", (int, float), 1.0)
     if not 0.05 <= scale <= 10:
         problems.append((key("timer_scale"), f"must be between 0.05 and 10, got {scale}"))
@@ -119,6 +133,8 @@ def parse_modem(section: Mapping[str, Any], where: str = "") -> ModemConfig:
         flow_control=flow, init=tuple(init), rings_before_answer=rings,
         own_number=get("own_number", str, ""), station_id=station_id, max_speed=max_speed,
         fine=get("fine", bool, True), rtn_policy=RtnPolicy(method, retransmits),
+        ecm=ecm,
+        copy_quality=CopyQualityPolicy(float(percent), bad_run),
         lock_dir=get("lock_dir", str, "/var/lock"), dial_prefix=get("dial_prefix", str, "ATDT"),
         timer_scale=float(scale),
     )
