@@ -299,7 +299,7 @@ class FaxJob(Base):
     e164: Mapped[str] = mapped_column(String(32))
     region: Mapped[str] = mapped_column(String(8), default="")
     documents: Mapped[str] = mapped_column(Text, default="")  # file names, for the register
-    spool: Mapped[str] = mapped_column(Text)  # folder of the rendered pages
+    spool: Mapped[str] = mapped_column(Text)  # the rendered pages: a TIFF Class F in the spool
     pages: Mapped[int]
     pages_delivered: Mapped[int] = mapped_column(default=0)
     delivered: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"pages": [1, 2]}

@@ -32,14 +32,12 @@ from typing import Any, ClassVar
 import serial
 import structlog
 
-from . import t4
+from . import documents, t4
 from .channel import ChannelError, ModemChannel
 from .config import FaxConfig, ModemConfig, RetryPolicy
-from .frames import Coding, Resolution, Session
 from .modem import FaxModem, NoIncomingCall
 from .pages import ReceivedPage
 from .record import CallStatus, FaxCall, HangupCode
-from .tiff import LINES_PER_INCH, PELS_PER_INCH, TiffPage, write_fax_tiff
 
 log = structlog.get_logger("drivers.fax")
 
@@ -75,7 +73,8 @@ class FaxJob:
     job_id: str
     modem: str
     dial: str  #: what follows ATDT
-    pages: tuple[Path, ...]  #: rendered pages: 1-bit images 1728 pels wide at 204x196 dpi
+    document: Path  #: the rendered pages, a TIFF Class F (``documents.save_pages``)
+    pages: int
     ticket_ref: str | None = None
     tries: int = 0
     not_before: datetime | None = None
@@ -103,11 +102,11 @@ class FaxJobUpdate:
 def next_step(policy: RetryPolicy, job: FaxJob, call: FaxCall, now: datetime
               ) -> tuple[JobState, datetime | None, str]:
     """After a call of ``job`` (``job.tries`` already counts it): done, retry when, or give up."""
-    if len(job.delivered) == len(job.pages):
+    if len(job.delivered) == job.pages:
         return JobState.DONE, None, ""
     reason = call.hangup.reason or call.hangup.code.value
     if call.status is CallStatus.PARTIAL:
-        reason = f"{reason} ({len(job.delivered)} of {len(job.pages)} pages delivered)"
+        reason = f"{reason} ({len(job.delivered)} of {job.pages} pages delivered)"
     if call.hangup.code in _NOT_RETRIED:
         return JobState.FAILED, None, reason
     if job.tries >= policy.max_tries:
@@ -119,52 +118,19 @@ def next_step(policy: RetryPolicy, job: FaxJob, call: FaxCall, now: datetime
 # ---------------------------------------------------------------------------- pages
 
 
-@dataclass(frozen=True)
-class BitmapPage:
-    """An outgoing page, coded once the session is known (``pages.OutgoingPage``)."""
-
-    bitmap: t4.Bitmap  #: at 7.7 lines/mm (fine)
-
-    def encode(self, session: Session) -> bytes:
-        bitmap = self.bitmap
-        if session.resolution is Resolution.STANDARD:  # every other row: 3.85 lines/mm
-            bitmap = t4.Bitmap.from_rows(bitmap.width, list(bitmap.rows())[::2])
-        coding = session.coding if session.coding is not Coding.MMR or session.ecm else Coding.MH
-        return t4.encode(bitmap, t4.EncodeOptions(
-            coding=coding, k=2 if session.resolution is Resolution.STANDARD else 4,
-            min_line_bits=t4.min_line_bits(session.speed.bit_rate, session.min_scan_ms)))
-
-
-def load_page(path: Path) -> BitmapPage:
-    from PIL import Image
-
-    with Image.open(path) as image:
-        return BitmapPage(t4.Bitmap.from_image(image))
-
-
 class PageStore:
-    """Received pages: one TIFF Class F per call (as fax software keeps them), PNG previews."""
+    """Received pages: one TIFF Class F per call (as fax software keeps them), a PNG preview
+    of page 1 beside it; one folder per UTC day."""
 
     def __init__(self, directory: Path):
         self.directory = directory
 
     def __call__(self, pages: Sequence[ReceivedPage], call_id: str) -> str:
-        day = datetime.now(UTC).strftime("%Y%m%d")
-        folder = self.directory / day
+        folder = self.directory / datetime.now(UTC).strftime("%Y%m%d")
         folder.mkdir(parents=True, exist_ok=True)
-        stored = []
-        for number, page in enumerate(pages, 1):
-            decoded = t4.decode(page.data, page.session.coding, page.session.width.value[0])
-            stored.append(TiffPage(decoded.bitmap, page.session.resolution, decoded.bad_lines,
-                                   decoded.longest_bad_run))
-            image = decoded.bitmap.to_image()
-            # Square pels for people: rows are 204 dpi across but 98 or 196 lpi down.
-            height = round(image.height * PELS_PER_INCH / LINES_PER_INCH[page.session.resolution])
-            image.convert("L").resize((image.width // 2, height // 2)).save(
-                folder / f"{call_id}-p{number}.png")
-        path = folder / f"{call_id}.tif"
-        write_fax_tiff(path, stored, description=f"received fax {call_id}")
-        return str(path)
+        decoded = [documents.ReceivedPage(t4.decode(p.data, p.session.coding, p.session.width.value[0]),
+                                          p.session.resolution) for p in pages]
+        return str(documents.store_received(folder / f"{call_id}.tif", decoded).tiff)
 
 
 # ---------------------------------------------------------------------------- the port
@@ -391,14 +357,16 @@ class FaxDriver:
         worker.status.state, worker.status.job = "sending", job.job_id
         job = replace(job, tries=job.tries + 1)
         emit(self._update(job, JobState.SENDING))
-        remaining = [n for n in range(1, len(job.pages) + 1) if n not in job.delivered]
+        remaining = [n for n in range(1, job.pages + 1) if n not in job.delivered]
         try:
-            pages = [load_page(job.pages[n - 1]) for n in remaining]
-        except OSError as err:  # the spool was cleaned under us: no call can send this job
+            rendered = documents.render(job.document)
+            pages = [rendered[n - 1] for n in remaining]
+        except (OSError, documents.DocumentError, IndexError) as err:
+            # The spool was cleaned or spoiled under us: no call can send this job.
             with self._lock:
                 worker.active = None
             worker.status.state, worker.status.job = "idle", None
-            emit(self._update(job, JobState.FAILED, reason=f"rendered pages unreadable: {err}"))
+            emit(self._update(job, JobState.FAILED, reason=f"rendered pages unreadable: {err!r}"))
             return
         call = modem.send_fax(pages, job.dial, job_id=job.job_id, ticket_ref=job.ticket_ref,
                               call_id=uuid.uuid4().hex)
@@ -409,12 +377,12 @@ class FaxDriver:
         with self._lock:
             cancelled, worker.active, worker.cancel_active = worker.cancel_active, None, False
         worker.status.state, worker.status.job = "idle", None
-        if cancelled and len(job.delivered) < len(job.pages):
+        if cancelled and len(job.delivered) < job.pages:
             state, when, reason = JobState.CANCELLED, None, "cancelled by staff during the call"
         else:
             state, when, reason = next_step(self.config.retry, job, call, self.clock())
         bound.info("fax.sent", call_id=call.call_id, state=state.value, tries=job.tries,
-                   hangup=call.hangup.code.value, delivered=len(job.delivered), pages=len(job.pages))
+                   hangup=call.hangup.code.value, delivered=len(job.delivered), pages=job.pages)
         if state is JobState.RETRY_WAIT:
             with self._lock:
                 worker.queue.append(replace(job, not_before=when))
@@ -422,7 +390,7 @@ class FaxDriver:
 
     def _update(self, job: FaxJob, state: JobState, **extra: Any) -> FaxJobUpdate:
         return FaxJobUpdate(device=job.modem, occurred_at=self.clock(), job_id=job.job_id,
-                            state=state, tries=job.tries, pages_total=len(job.pages),
+                            state=state, tries=job.tries, pages_total=job.pages,
                             delivered=tuple(sorted(job.delivered)), ticket_ref=job.ticket_ref,
                             **extra)
 

@@ -12,7 +12,6 @@ import base64
 import binascii
 import uuid
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from gatewayd import billing
@@ -35,14 +34,6 @@ def _decode(doc: dict[str, Any]) -> bytes:
     return content
 
 
-def _render(files: list[tuple[str, bytes]], folder: Path) -> list[Path]:
-    """Blocking: every document's pages, in order, into the job's spool folder."""
-    pages = [page for name, content in files for page in documents.render(content, name)]
-    if not pages:
-        raise InvalidValue("the documents have no pages")
-    return documents.save_pages(pages, folder)
-
-
 async def send_fax(api: Api, call: Call) -> dict[str, Any]:
     from drivers.fax.driver import FaxJob
 
@@ -58,14 +49,14 @@ async def send_fax(api: Api, call: Call) -> dict[str, Any]:
         raise InvalidValue(f"cannot fax {b['number']!r}: {err.reason}") from err
     await api.db(_check_ticket, api, number)
     files = [(doc.get("filename", f"document-{i}"), _decode(doc)) for i, doc in enumerate(b["documents"], 1)]
-    folder = api.services.config.spool_dir / "fax" / "out" / uuid.uuid4().hex
-    pages = await asyncio.to_thread(_render, files, folder)
+    tiff = api.services.config.spool_dir / "fax" / "out" / f"{uuid.uuid4().hex}.tif"
+    pages = await asyncio.to_thread(documents.render_job, files, tiff)
     fields = {"modem": modem, "number": b["number"], "dial": destination.dial_string(site),
               "e164": destination.e164, "region": destination.region or "",
-              "documents": ", ".join(name for name, _ in files), "spool": str(folder), "pages": len(pages)}
+              "documents": ", ".join(name for name, _ in files), "spool": str(tiff), "pages": pages}
     view = await api.db(_create, api, call, number, fields)
-    fax.submit(FaxJob(job_id=str(view["id"]), modem=modem, dial=fields["dial"], pages=tuple(pages),
-                      ticket_ref=number))
+    fax.submit(FaxJob(job_id=str(view["id"]), modem=modem, dial=fields["dial"], document=tiff,
+                      pages=pages, ticket_ref=number))
     return view
 
 

@@ -1,6 +1,6 @@
 """Faxes in the daemon: the business side of ``drivers/fax``. In order:
 
-  documents.py  documents -> fax pages (interim, until drivers/fax/documents.py lands)
+  documents.py  documents handed in -> the job's fax pages in the spool
   jobs.py       outgoing jobs: created from a fax_out ticket, kept in step with the driver's
                 queue, moving the ticket on; the outgoing register (发报记录本)
   charges.py    call records rated onto tickets: outgoing by time and destination, received
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -52,7 +53,8 @@ def restore_queues(ledger: Ledger, driver: Any) -> int:
         for row in rows:
             driver.submit(FaxJob(
                 job_id=str(row.id), modem=row.modem if row.modem in driver.modems else driver.least_busy(),
-                dial=row.dial, pages=jobs.pages_of(row), ticket_ref=row.ticket.number, tries=row.tries,
+                dial=row.dial, document=Path(row.spool), pages=row.pages, ticket_ref=row.ticket.number,
+                tries=row.tries,
                 not_before=row.next_try_at if row.state == JobState.RETRY_WAIT.value else None,
                 delivered=frozenset(row.delivered.get("pages", []))))
         return len(rows)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -125,10 +124,6 @@ def unfinished(session: Session) -> list[FaxJob]:
     """Jobs the driver must (again) hold: after a restart its queues start empty."""
     return list(session.scalars(select(FaxJob).where(FaxJob.state.in_([s.value for s in ACTIVE]))
                                 .order_by(FaxJob.id)))
-
-
-def pages_of(job: FaxJob) -> tuple[Path, ...]:
-    return tuple(sorted(Path(job.spool).glob("page-*.png")))
 
 
 def view(job: FaxJob) -> dict[str, Any]:

@@ -189,7 +189,7 @@ def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, t
     assert entry["pages"] == 2 and entry["remote_station_id"] == "+1 555 0177"
     with Image.open(entry["document_path"]) as tiff:
         assert tiff.n_frames == 2 and tiff.size == (1728, 1100)
-    assert Path(entry["document_path"].replace(".tif", "-p1.png")).exists()
+    assert Path(entry["document_path"].replace(".tif", ".png")).exists()
 
     t = d.client().get(f"/tickets/{entry['ticket']}")
     assert t["kind"] == "fax_in" and t["state"] == "awaiting_customer" and t["tenant"] == ACME
