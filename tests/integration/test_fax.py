@@ -276,3 +276,23 @@ def test_modem_port_missing_queued_job_cancelled_then_modem_comes_back(fax_lab, 
     down = wait_for(lambda: (m := modem(d))["state"] == "down" and m, 15, d, "the lost modem shown down")
     assert down["last_error"] and d.proc.poll() is None
     assert d.client().get(f"/tickets/{second}")["state"] == "awaiting_customer"
+
+
+def test_cancel_during_the_call_hangs_up_and_keeps_the_call_record(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    peer = fax_lab(speed=SPEED, no_answer=True, no_answer_after_ms=60000)  # rings on for 20 s
+    d = fax_daemon(peer.pty)
+    ticket = fax_ticket(d)
+    note = tmp_path / "note.txt"
+    note.write_text("hello\n")
+    job = json.loads(d.ctl("--json", "fax", "send", ticket, HK, str(note)).stdout)
+    wait_for(lambda: d.client().get(f"/fax/jobs/{job['id']}")["state"] == "sending", 10, d, "the call")
+    time.sleep(1)
+    cancelling = json.loads(d.ctl("--json", "fax", "cancel", str(job["id"])).stdout)
+    assert cancelling["cancelling"] is True
+    done = wait_for(lambda: (j := d.client().get(f"/fax/jobs/{job['id']}"))["state"] == "cancelled" and j,
+                    15, d, "the job cancelled once the modem hung up")
+    assert done["tries"] == 1 and "cancelled" in done["reason"]
+    calls = fax_calls(d, ticket=ticket)
+    assert len(calls) == 1 and calls[0]["payload"]["status"] == "failed"
+    assert d.client().get(f"/tickets/{ticket}")["state"] == "in_progress"  # staff decide: resend or cancel
+    wait_for(lambda: modem(d)["state"] == "idle", 15, d, "the modem back after the cut call")
