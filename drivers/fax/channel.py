@@ -115,6 +115,8 @@ class ModemChannel:
         self._lock = PortLock(device, lock_dir) if device and lock_dir is not None else None
         self.port: serial.SerialBase | None = None
         self._rx = bytearray()
+        #: The last line ended in a CR that was the last byte read: its LF is still to come.
+        self._lf_due = False
         self.unsolicited: collections.deque[Unsolicited] = collections.deque(maxlen=64)
 
     # ------------------------------------------------------------------ open / close
@@ -136,6 +138,7 @@ class ModemChannel:
                 self._lock.release()
             raise PortGone(f"cannot open {self.url}: {err}") from err
         self._rx.clear()
+        self._lf_due = False
 
     def close(self) -> None:
         if self.port is not None:
@@ -199,14 +202,26 @@ class ModemChannel:
             if self.clock() >= deadline:
                 return False
 
+    def _drop_due_lf(self) -> None:
+        # A verbose result ends in CR LF, but the two may come in different reads (seen with the
+        # lab's pty under load: "CONNECT\r" | "\n\xff\x03..."). The LF then belongs to the
+        # result, not to the frame that follows it; left in, it made the frame unparseable and
+        # its CSI was lost.
+        if self._lf_due and self._rx:
+            if self._rx[0] == 0x0A:
+                del self._rx[0]
+            self._lf_due = False
+
     def _take_line(self) -> str | None:
         while True:
+            self._drop_due_lf()
             cut = min((i for i in (self._rx.find(b"\r"), self._rx.find(b"\n")) if i >= 0), default=-1)
             if cut < 0:
                 return None
             raw = bytes(self._rx[:cut])
             # "\r\n" ends a verbose result; take both, or data after CONNECT would start with "\n".
             end = cut + 2 if self._rx[cut : cut + 2] == b"\r\n" else cut + 1
+            self._lf_due = self._rx[cut] == 0x0D and end == len(self._rx)
             del self._rx[:end]
             # A modem doing software flow control (T.31 8.4.1) sprinkles XON/XOFF while we send.
             line = raw.translate(None, b"\x11\x13").decode("ascii", errors="replace").strip()
@@ -277,6 +292,7 @@ class ModemChannel:
         out = bytearray()
         got_any = False
         while True:
+            self._drop_due_lf()
             result = dle.unstuff(self._rx)
             out += result.data
             got_any = got_any or result.used > 0

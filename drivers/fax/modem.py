@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import structlog
 
@@ -90,6 +91,7 @@ class FaxModem:
         return EngineConfig(station_id=self.config.station_id, families=self.families,
                             max_speed=speed, fine=self.config.fine,
                             rtn_policy=self.config.rtn_policy,
+                            copy_quality=self.config.copy_quality,
                             timers=Timers().scaled(self._scale))
 
     # ------------------------------------------------------------------ the two calls
@@ -103,14 +105,25 @@ class FaxModem:
         return self._record(outcome, anchor, call_id, Direction.OUTGOING, number=number,
                             dialled_at=dialled, job_id=job_id, ticket_ref=ticket_ref)
 
-    def receive_fax(self, checker: PageChecker, *, store: PageStore | None = None,
-                    wait: float = 3600.0, call_id: str | None = None) -> FaxCall:
-        """Wait for ``rings_before_answer`` RINGs, answer, receive; store the pages kept."""
+    def receive_fax(self, checker: PageChecker | None = None, *, store: PageStore | None = None,
+                    store_dir: Path | None = None, wait: float = 3600.0,
+                    call_id: str | None = None) -> FaxCall:
+        """Wait for ``rings_before_answer`` RINGs, answer, receive; store the pages kept.
+
+        ``checker`` counts a page's good and bad lines (default ``t4.check_page``); the modem's
+        ``copy_quality`` policy turns the counts into MCF or RTN. Pages are stored by ``store``,
+        or else as ``<store_dir>/<call id>.tif`` (TIFF Class F, with a PNG preview of page 1).
+        """
         caller = self._await_rings(wait)
         call_id = call_id or uuid.uuid4().hex
         engine = T30Engine(Role.RECEIVER, self._engine_config(), checker=checker)
         outcome, anchor = self._run(engine, call_id)
-        path = store(outcome.received, call_id) if store and outcome.received else None
+        path = None
+        if outcome.received and store is not None:
+            path = store(outcome.received, call_id)
+        elif outcome.received and store_dir is not None:
+            path = str(store_pages(Path(store_dir) / f"{call_id}.tif", outcome.received,
+                                   outcome.remote_station_id, self.wall()))
         return self._record(outcome, anchor, call_id, Direction.INCOMING,
                             number=self.config.own_number, caller=caller, document_path=path)
 
@@ -285,6 +298,18 @@ class FaxModem:
             pages_requested=outcome.pages_requested or 0, pages=outcome.pages,
             job_id=job_id, ticket_ref=ticket_ref, document_path=document_path,
         )
+
+
+def store_pages(tiff: Path, pages: Sequence[ReceivedPage], remote_ident: str = "",
+                when: datetime | None = None) -> Path:
+    """Received pages as one TIFF Class F: each decoded again in its session's coding (the
+    engine keeps only the line counts), bad lines replaced as fax machines print them."""
+    from . import documents, t4  # Pillow, only once there is something to store
+
+    tiff.parent.mkdir(parents=True, exist_ok=True)
+    decoded = [documents.ReceivedPage(t4.decode(p.data, p.session.coding, p.session.width.value[0]),
+                                      p.session.resolution) for p in pages]
+    return documents.store_received(tiff, decoded, remote_ident=remote_ident, when=when).tiff
 
 
 def _families(lines: tuple[str, ...]) -> frozenset[str]:

@@ -18,13 +18,14 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from . import frames
+from . import frames, t4
 from .class1 import (Answer, CallFailed, CarrierLost, Command, Dial, Done, FramesReceived, HangUp,
                      ImageReceived, ModemEvent, ModemFailed, ReceiveFrames, ReceiveImage,
                      SendFrames, SendImage, TimedOut, WrongCarrier)
 from .frames import FCF, Capabilities, Coding, Frame, FrameError, Resolution, Session, Speed, Width
 from .pages import OutgoingPage, PageChecker, PageQuality, ReceivedPage
 from .record import HangupCause, HangupCode, PageAttempt, PageResult, PageStatus
+from .t4 import CopyQualityPolicy
 
 ALL_FAMILIES = frozenset({"V.17", "V.29", "V.27ter"})
 
@@ -166,12 +167,12 @@ class EngineConfig:
     families: frozenset[str] = ALL_FAMILIES  #: what our modem can do (from ``AT+FTM=?``)
     max_speed: Speed = Speed.V17_14400
     fine: bool = True  #: send at 7.7 l/mm when the far end accepts it
-    mr: bool = False  #: our codec can send 2-D MR
+    mr: bool = True  #: offer and use 2-D MR (``t4`` codes and decodes it)
     rtn_policy: RtnPolicy = RtnPolicy()
     timers: Timers = Timers()
     dial_timeout: float = 60.0  #: ATD to CONNECT (the network's, not a T.30 timer)
-    min_good_fraction: float = 0.95  #: receiver copy-quality check
-    max_bad_run: int = 20
+    #: The receiver's MCF/RTN criteria, applied to the line counts its checker reports.
+    copy_quality: CopyQualityPolicy = CopyQualityPolicy()
 
 
 @dataclass
@@ -207,14 +208,15 @@ class T30Engine:
                  checker: PageChecker | None = None):
         if role is Role.SENDER and not pages:
             raise LocalProtocolError("a sender needs at least one page")
-        if role is Role.RECEIVER and checker is None:
-            raise LocalProtocolError("a receiver needs a copy-quality checker")
         self.role = role
         self.config = config
         self.timers = config.timers
         self.number = number
         self._pages = list(pages)
-        self._checker = checker
+        self._checker: PageChecker = checker or t4.check_page
+        self._coded: dict[tuple[int, Session], bytes] = {}
+        #: Receiver: the last page image, judged when its post-page command arrives.
+        self._unjudged: tuple[bytes, Session] | None = None
         self.state = State.DIALLING if role is Role.SENDER else State.R_ANSWER
         self.remote_id = ""
         self.remote_caps: Capabilities | None = None
@@ -350,6 +352,7 @@ class T30Engine:
     def _end(self, code: HangupCode, reason: str, now: float, modem_result: str | None = None,
              dcn: bool = True) -> Command:
         """Record why, then DCN (if the line is still up) and hang up."""
+        self._judge_page(complete=False)
         if self._cause is None:
             self._cause = HangupCause(code, reason, self.state.phase.name, modem_result)
         if dcn:
@@ -357,6 +360,7 @@ class T30Engine:
         return self._hang_up(None, now)
 
     def _hang_up(self, event: ModemEvent | None, now: float) -> Command:
+        self._judge_page(complete=False)
         if self._cause is None:
             self._cause = HangupCause(HangupCode.NORMAL, "call completed", "E")
         self.state = State.HANGING_UP
@@ -365,7 +369,6 @@ class T30Engine:
     def _done(self, event: ModemEvent, now: float) -> None:
         self._ended = now
         self.state = State.DONE
-        return None
 
     def _retry(self) -> bool:
         self._tries += 1
@@ -449,7 +452,12 @@ class T30Engine:
         while len(self._log) <= self._page:
             self._log.append(_PageLog())
         self.state = State.S_SEND_PAGE
-        data = self._pages[self._page].encode(self.session)
+        # Coded only now that DCS has fixed speed, resolution, coding and scan time; kept for a
+        # resend in the same session (T.4 coding of a dense page takes a good fraction of a s).
+        key = (self._page, self.session)
+        data = self._coded.get(key)
+        if data is None:
+            data = self._coded[key] = self._pages[self._page].encode(self.session)
         # V.17 pages after a good TCF use short training, as HylaFAX does (T.30 5.3.2.3 note).
         return SendImage(self.session.speed, data, short_train=True)
 
@@ -548,14 +556,27 @@ class T30Engine:
         return self._listen(State.R_WAIT_COMMAND, self.timers.t2)
 
     def _on_page(self, event: ImageReceived, now: float) -> Command:
-        assert self.session is not None and self._checker is not None
-        quality: PageQuality = self._checker(event.data, self.session)
-        good = quality.acceptable(self.config.min_good_fraction, self.config.max_bad_run)
-        self._received.append(ReceivedPage(event.data, self.session, quality, good))
+        assert self.session is not None
+        # Listen for the post-page command at once and judge the page when it has come: the
+        # modem hears V.21 only while +FRH is pending, and decoding a dense page takes longer
+        # than the 75 ms + preamble before the sender's MPS/EOP.
+        self._unjudged = (event.data, self.session)
         self._tries = 0
         return self._listen(State.R_WAIT_PPM, self.timers.t2)
 
+    def _judge_page(self, complete: bool = True) -> None:
+        """Decode the last page received and keep it, good or not. A page the sender never
+        followed with a post-page command (the line dropped) is kept as bad: it was cut short."""
+        if self._unjudged is None:
+            return
+        data, session = self._unjudged
+        self._unjudged = None
+        quality: PageQuality = self._checker(data, session)
+        good = complete and self.config.copy_quality.acceptable(quality)
+        self._received.append(ReceivedPage(data, session, quality, good, complete))
+
     def _on_ppm(self, event: ModemEvent, now: float) -> Command:
+        self._judge_page()
         signal = self._signal
         self._last_ppm = signal
         good = self._received[-1].good
@@ -580,8 +601,9 @@ class T30Engine:
 
     def _await_ppm_again(self, event: ModemEvent, now: float) -> Command:
         if not self._retry():
+            page = len(self._received) + (self._unjudged is not None)
             return self._end(HangupCode.CARRIER_LOST,
-                             f"nothing from the sender after page {len(self._received)}", now)
+                             f"nothing from the sender after page {page}", now)
         return self._listen(self.state, self.timers.t2)
 
     def _page_lost(self, event: ModemEvent, now: float) -> Command:
@@ -601,9 +623,11 @@ class T30Engine:
         return self._end(HangupCode.REMOTE_DISCONNECT, f"far end sent DCN {where}", now, dcn=False)
 
     def _on_carrier_lost(self, event: CarrierLost, now: float) -> Command:
+        where = f"in {self.state.name}"
         if self.state is State.S_SEND_PAGE:
             self._attempt(PageStatus.INTERRUPTED)
-        return self._end(HangupCode.CARRIER_LOST, f"line dropped in {self.state.name}", now,
+            where = f"during page {self._page + 1}"
+        return self._end(HangupCode.CARRIER_LOST, f"the line dropped {where}", now,
                          event.result, dcn=False)
 
     def _on_modem_failed(self, event: ModemFailed, now: float) -> None:
@@ -624,12 +648,11 @@ class T30Engine:
     def _page_results(self) -> tuple[PageResult, ...]:
         if self.role is Role.RECEIVER:
             return tuple(
-                PageResult(i + 1, (PageAttempt(1, PageStatus.RECEIVED_GOOD if p.good
-                                               else PageStatus.RECEIVED_BAD,
-                                               p.session.speed.bit_rate, p.session.resolution.value,
+                PageResult(i + 1, (PageAttempt(1, _received_status(p), p.session.speed.bit_rate,
+                                               p.session.resolution.value,
                                                good_lines=p.quality.good_lines,
                                                bad_lines=p.quality.bad_lines),),
-                           delivered=True, error_page=not p.good)
+                           delivered=p.complete, error_page=not p.good)
                 for i, p in enumerate(self._received))
         results = []
         for i in range(len(self._pages)):
@@ -638,6 +661,12 @@ class T30Engine:
                                      PageStatus.PARTIAL_PAGE_REQUEST) for a in log.attempts)
             results.append(PageResult(i + 1, tuple(log.attempts), log.delivered, error))
         return tuple(results)
+
+
+def _received_status(page: ReceivedPage) -> PageStatus:
+    if not page.complete:
+        return PageStatus.INTERRUPTED  # kept (and stored) as far as it came, not delivered
+    return PageStatus.RECEIVED_GOOD if page.good else PageStatus.RECEIVED_BAD
 
 
 def _longest_zero_run(data: bytes) -> int:

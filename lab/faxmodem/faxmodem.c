@@ -83,6 +83,8 @@ struct options
     int answer_after_ms;        /* line time from ATD to answer/busy */
     int no_answer_after_ms;     /* line time from ATD to NO ANSWER */
     bool verbose;
+    int hangup_page;            /* hang up during this page's image carrier (0 = never) */
+    int hangup_ms;              /* line ms into that carrier */
 };
 
 struct call
@@ -116,6 +118,8 @@ struct call
     bool corrupted[MAX_CORRUPT_PAGES + 1];
     int corrupted_list[MAX_CORRUPT_PAGES];
     int n_corrupted;
+    int hung_up_in_page;        /* the far end hung up during this page (--hangup-page) */
+    bool hang_up_now;           /* set on the tick it does; the line drops in line_events() */
 };
 
 static struct options opt;
@@ -253,7 +257,7 @@ static void emit_call(const char *outcome)
     printf(", \"corrupted_pages\": [");
     for (i = 0;  i < call.n_corrupted;  i++)
         printf("%s%d", i ? ", " : "", call.corrupted_list[i]);
-    printf("]}\n");
+    printf("], \"hung_up_in_page\": %d}\n", call.hung_up_in_page);
     fflush(stdout);
     call_records++;
 }
@@ -399,6 +403,8 @@ static void arm_image(void)
     call.response_silent_ticks = 0;
 }
 
+static void mark_corrupted(void);
+
 /* Track T.30 frames to know which page is on the line and when its image carrier starts: after
    CFR, MCF or PPR the next high-speed carrier is (re)sent image data (T.30 5.3.2). */
 static void frame_handler(t30_state_t *s, void *user_data, int incoming, const uint8_t msg[], int len)
@@ -413,6 +419,10 @@ static void frame_handler(t30_state_t *s, void *user_data, int incoming, const u
     from_receiver = call.sender ? incoming : !incoming;
     if (!from_receiver)
     {
+        /* The sender's post-page command: its image carrier is over.  When the far end sends,
+           this frame can come before CARRIER_OFF_TICKS of silence, so the page it spoiled is
+           recorded here too (else it was never marked, and hit again on every resend). */
+        mark_corrupted();
         call.image_armed = false;
         call.image_started = -1;
         return;
@@ -642,6 +652,15 @@ static void line_events(void)
         }
         break;
     case LINE_CONNECTED:
+        if (call.hang_up_now)
+        {
+            /* No DCN, no phase E: the line simply goes.  The emulator tells the DTE NO CARRIER
+               (at once when it is receiving; when it is sending, after its data). */
+            end_call();
+            line = LINE_IDLE;
+            t31_call_event(t31, AT_CALL_EVENT_HANGUP);
+            break;
+        }
         if (call.phase_e)
         {
             /* The far end has sent or received DCN and put its handset down.  Give the DTE a
@@ -728,7 +747,8 @@ static void maybe_corrupt(int16_t amp[], int len)
     bool energy;
     int64_t t;
 
-    if (!call.image_armed || !call.response_sent || opt.n_corrupt_pages == 0)
+    if (!call.image_armed || !call.response_sent
+        || (opt.n_corrupt_pages == 0 && opt.hangup_page == 0))
         return;
     energy = has_energy(amp, len);
     call.energy_ticks = energy ? call.energy_ticks + 1 : 0;
@@ -750,6 +770,16 @@ static void maybe_corrupt(int16_t amp[], int len)
         return;
     }
     page = call.pages_accepted + 1;
+    if (page == opt.hangup_page && !call.hung_up_in_page
+        && line_samples - call.image_started >= ms_to_line_samples(opt.hangup_ms))
+    {
+        /* The far end puts its handset down in the middle of the page (a person, a power cut,
+           a paper jam that ends the call): line_events() drops the line on this tick. */
+        call.hung_up_in_page = page;
+        call.hang_up_now = true;
+        logmsg("hanging up during page %d", page);
+        return;
+    }
     if (page > MAX_CORRUPT_PAGES || !page_is_chosen(page) || call.corrupted[page])
         return;
     t = line_samples - call.image_started;
@@ -830,6 +860,8 @@ static void usage(FILE *f)
         "  --no-answer-after MS   line ms from ATD to NO ANSWER (default 20000)\n"
         "  --max-calls N          exit after N call records (default 0 = never)\n"
         "  --timeout S            exit after S wall seconds (default 900)\n"
+        "  --hangup-page N        hang up (no DCN) during page N's image carrier\n"
+        "  --hangup-ms MS         ... this many line ms into it (default 1000)\n"
         "  --verbose              spandsp protocol log on stderr\n"
         "Prints JSON lines on stdout: {\"event\": \"ready\", ...} then one {\"event\": \"call\", ...}\n"
         "per call.\n");
@@ -859,7 +891,7 @@ static void parse_args(int argc, char *argv[])
         O_LINK = 256, O_PTY_FILE, O_RECEIVE, O_SEND, O_CALLS, O_IDENT, O_BUSY, O_NO_ANSWER,
         O_ECM, O_NO_ECM, O_V17, O_NO_V17, O_CORRUPT, O_CORRUPT_START, O_CORRUPT_MS,
         O_CORRUPT_WITH, O_CORRUPT_LEVEL, O_SPEED, O_RING_DELAY, O_RINGS, O_ANSWER_AFTER, O_NO_ANSWER_AFTER,
-        O_MAX_CALLS, O_TIMEOUT, O_VERBOSE, O_HELP
+        O_MAX_CALLS, O_TIMEOUT, O_VERBOSE, O_HELP, O_HANGUP_PAGE, O_HANGUP_MS
     };
     static const struct option longopts[] =
     {
@@ -888,6 +920,8 @@ static void parse_args(int argc, char *argv[])
         {"max-calls", required_argument, NULL, O_MAX_CALLS},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"verbose", no_argument, NULL, O_VERBOSE},
+        {"hangup-page", required_argument, NULL, O_HANGUP_PAGE},
+        {"hangup-ms", required_argument, NULL, O_HANGUP_MS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0}
     };
@@ -899,6 +933,7 @@ static void parse_args(int argc, char *argv[])
     opt.corrupt_start_ms = 500;
     opt.corrupt_ms = 0;
     opt.corrupt_with = CORRUPT_NOISE;
+    opt.hangup_ms = 1000;
     opt.corrupt_dbm0 = -30.0;
     opt.speed = 3.0;
     opt.ring_delay_s = 1.0;
@@ -943,6 +978,8 @@ static void parse_args(int argc, char *argv[])
         case O_MAX_CALLS: opt.max_calls = atoi(optarg); break;
         case O_TIMEOUT: opt.timeout_s = atof(optarg); break;
         case O_VERBOSE: opt.verbose = true; break;
+        case O_HANGUP_PAGE: opt.hangup_page = atoi(optarg); break;
+        case O_HANGUP_MS: opt.hangup_ms = atoi(optarg); break;
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }

@@ -59,6 +59,8 @@ class PeerOptions:
     corrupt_ms: int = 0  #: line ms; 0 = until the image carrier ends
     corrupt_with: str = "noise"  #: added to the signal; or "silence" (carrier loss)
     corrupt_level_dbm0: float = -30.0  #: -30 always gave RTN on spandsp's receiver
+    hangup_page: int = 0  #: the far end hangs up (no DCN) during this page's image; 0 = never
+    hangup_ms: int = 1000  #: line ms into that page's image carrier
     speed: float = 3.0  #: pacing, times real time
     ring_delay_s: float = 1.0  #: wall seconds of DTE quiet before ringing
     rings: int = 8
@@ -87,6 +89,8 @@ class PeerOptions:
                      "--corrupt-ms", str(self.corrupt_ms),
                      "--corrupt-with", self.corrupt_with,
                      "--corrupt-level", str(self.corrupt_level_dbm0)]
+        if self.hangup_page:
+            args += ["--hangup-page", str(self.hangup_page), "--hangup-ms", str(self.hangup_ms)]
         args += ["--verbose"] if self.verbose else []
         return args + list(self.extra_args)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import select
 import threading
 import tty
@@ -73,12 +74,12 @@ class ScriptedModem:
 
 # ---------------------------------------------------------------- two engines back to back
 
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass, field, replace  # noqa: E402
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
-from drivers.fax import class1, frames  # noqa: E402
-from drivers.fax.pages import PageQuality  # noqa: E402
-from drivers.fax.t30 import T30Engine  # noqa: E402
+from drivers.fax import class1, frames, t4
+from drivers.fax.documents import FaxPage
+from drivers.fax.t30 import T30Engine
 
 V21_PREAMBLE = 1.0  # s of flags before the first frame (T.30 5.3.1)
 TRAINING = 1.4  # s, V.17 long training, near enough for all modulations
@@ -101,13 +102,6 @@ class Transmission:
 #: A manipulator sees each transmission (and how many came before on that side) and returns it,
 #: a changed copy, or None to lose it -- pymodbus' NullModem.set_manipulator, for fax.
 Manipulator = Callable[[Transmission, int], "Transmission | None"]
-
-
-def fake_checker(data: bytes, session: frames.Session) -> PageQuality:
-    """Pages in these tests are text; a line saying BAD is a line that did not decode."""
-    lines = data.split(b"\n")
-    bad = sum(1 for line in lines if b"BAD" in line)
-    return PageQuality(len(lines) - bad, bad, bad)
 
 
 @dataclass
@@ -219,27 +213,37 @@ class BackToBack:
         return t.end, class1.FramesReceived(t.frames, t.bad_fcs)
 
 
-# ---------------------------------------------------------------- a tiny MH coder for test pages
-
-# Just the T.4 Table 1/2 code words these pages need (white/black runs 0, 64, 832, 1728).
-_WHITE = {0: "00110101", 64: "11011", 832: "011010010", 1728: "010011011"}
-_BLACK = {0: "0000110111", 64: "0000001111"}
-EOL = "000000000001"
+# ---------------------------------------------------------------- test pages
 
 
-def mh_test_page(lines: int = 1145, bar_every: int = 40, min_bits: int = 0) -> bytes:
-    """A 1728-pel page of white lines with a centred 64-pel black bar every ``bar_every`` lines,
-    MH coded with EOL, fill to ``min_bits`` per line (minimum scan time) and RTC; first bit in
-    the LSB of each byte, as Class 1 carries it (T.31 8.5). Test data, not the product's codec
-    (that is ``drivers/fax/t4.py``)."""
-    blank = _WHITE[1728] + _WHITE[0]
-    bar = _WHITE[832] + _WHITE[0] + _BLACK[64] + _BLACK[0] + _WHITE[832] + _WHITE[0]
-    bits = []
-    for i in range(lines):
-        code = bar if i % bar_every == bar_every // 2 else blank
-        fill = max(0, min_bits - len(code) - len(EOL))
-        bits.append(EOL + "0" * fill + code)
-    bits.append(EOL * 6)  # RTC
-    stream = "".join(bits)
-    stream += "0" * (-len(stream) % 8)
-    return bytes(int(stream[i:i + 8][::-1], 2) for i in range(0, len(stream), 8))
+def bar_bitmap(rows: int = 1145, bar_every: int = 40, width: int = t4.A4_WIDTH) -> t4.Bitmap:
+    """White rows with a centred 64-pel black bar every ``bar_every`` rows: cheap to code, and
+    long enough on the line (MH ~30 bits a row) to place a noise window inside it."""
+    stride = width // 8
+    blank = bytes(stride)
+    bar = bytearray(stride)
+    bar[(width // 2 - 32) // 8:(width // 2 + 32) // 8] = b"\xff" * 8
+    return t4.Bitmap.from_rows(width, [bytes(bar) if i % bar_every == bar_every // 2 else blank
+                                       for i in range(rows)])
+
+
+def bar_page(rows: int = 1145, bar_every: int = 40,
+             resolution: frames.Resolution = frames.Resolution.FINE) -> FaxPage:
+    return FaxPage(bar_bitmap(rows, bar_every), resolution)
+
+
+def text_bitmap(rows: int = 400, seed: int = 1) -> t4.Bitmap:
+    """Bands of "type" 12 rows high (vertical strokes, so rows repeat like glyphs do) between
+    12-row gaps: MR and MMR code it smaller than MH, as they do real text."""
+    rng = random.Random(seed)
+    stride = t4.A4_WIDTH // 8
+    out = []
+    for band in range(0, rows, 24):
+        row = bytearray(stride)
+        for _ in range(40):
+            start = rng.randrange(16, stride - 24)
+            for k in range(rng.randrange(1, 4)):
+                row[start + k] = rng.choice((0x3C, 0xFF, 0x81, 0x7E, 0x18))
+        for i in range(band, min(band + 24, rows)):
+            out.append(bytes(row) if i - band < 12 and (i - band) % 5 else bytes(stride))
+    return t4.Bitmap.from_rows(t4.A4_WIDTH, out)

@@ -1,10 +1,15 @@
-import threading
 
 import pytest
 import serial
 
-from drivers.fax.channel import (FlowControl, ModemChannel, ModemNotResponding, ModemTimeout,
-                                 PortGone, ResultCode)
+from drivers.fax.channel import (
+    FlowControl,
+    ModemChannel,
+    ModemNotResponding,
+    ModemTimeout,
+    PortGone,
+    ResultCode,
+)
 
 from .helpers import ScriptedModem
 
@@ -150,3 +155,16 @@ def test_spy_url_is_locked_by_its_device(tmp_path):
     assert _device_path("spy:///dev/ttyS1?file=x") == "/dev/ttyS1"
     assert _device_path("spy://dev/ttyS1") == "/dev/ttyS1"
     assert _device_path("loop://") is None
+
+
+def test_cr_and_lf_of_connect_in_different_reads_leave_the_data_clean(tmp_path):
+    """Seen with the lab under load: "CONNECT\\r" in one read, "\\n" + the frame in the next. The
+    LF is the result's, not the frame's (it used to lose the far end's CSI)."""
+    ch = ModemChannel("loop://", flow=FlowControl.NONE, lock_dir=None)
+    ch.open()
+    ch.port.write(b"\r\nCONNECT\r")
+    assert ch.read_result(1).result is ResultCode.CONNECT
+    ch.port.write(b"\n\xff\x03\x40abc\x10\x03\r\nOK\r\n")
+    assert ch.read_data(1) == b"\xff\x03\x40abc"
+    assert ch.read_result(1).result is ResultCode.OK
+    ch.close()

@@ -1,9 +1,20 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from drivers.fax import frames, hdlc
-from drivers.fax.frames import (FCF, Capabilities, Coding, Frame, FrameError, Length, Resolution,
-                                Session, Speed, Width)
+from drivers.fax.frames import (
+    FCF,
+    Capabilities,
+    Coding,
+    Frame,
+    FrameError,
+    Length,
+    Resolution,
+    Session,
+    Speed,
+    Width,
+)
 
 
 def with_fcs(raw: bytes) -> bytes:

@@ -1,27 +1,46 @@
-"""Two T.30 engines back to back over a simulated line, with faults injected on the line."""
+"""Two T.30 engines back to back over a simulated line, with faults injected on the line.
 
+Pages are real: coded by ``t4`` through ``documents.FaxPage`` in the session DCS fixed, and
+judged by the receiver's default checker (``t4.check_page`` + ``CopyQualityPolicy``).
+"""
+
+import functools
 from dataclasses import replace
 
 import pytest
 
-from drivers.fax.frames import Speed
-from drivers.fax.pages import CodedPage
-from drivers.fax.record import HangupCode, PageStatus, call_status, CallStatus
+from drivers.fax import t4
+from drivers.fax.documents import FaxPage
+from drivers.fax.frames import Coding, Resolution, Speed
+from drivers.fax.record import CallStatus, HangupCode, PageStatus, call_status
 from drivers.fax.t30 import EngineConfig, Role, RtnMethod, RtnPolicy, T30Engine
 
-from .helpers import BackToBack, fake_checker
+from .helpers import BackToBack, text_bitmap
 
 
-def page(n: int) -> CodedPage:
-    return CodedPage(b"\n".join(f"page {n} line {i}".encode() for i in range(200)))
+@functools.cache
+def page(n: int) -> FaxPage:
+    return FaxPage(text_bitmap(200, seed=n), Resolution.FINE)
+
+
+def received_bitmap(received) -> t4.Bitmap:
+    return t4.decode(received.data, received.session.coding).bitmap
+
+
+def spoil(data: bytes) -> bytes:
+    """Line noise over the middle third of the page: scattered bit errors, each spoiling the
+    line it lands in (one solid burst would instead merge lines and hide how many were lost)."""
+    out = bytearray(data)
+    for i in range(len(out) // 3, 2 * len(out) // 3, 29):
+        out[i] ^= 0x24
+    return bytes(out)
 
 
 def call(n_pages=1, policy=RtnPolicy(), manipulator=None, sender_cfg=None, receiver_cfg=None, **kw):
     sender = T30Engine(Role.SENDER, sender_cfg or EngineConfig(station_id="+86 10 5550100",
                                                                rtn_policy=policy),
                        pages=[page(i + 1) for i in range(n_pages)], number="5550199")
-    receiver = T30Engine(Role.RECEIVER, receiver_cfg or EngineConfig(station_id="LAB"),
-                         checker=fake_checker)
+    receiver = T30Engine(Role.RECEIVER, receiver_cfg or EngineConfig(station_id="LAB"))
     link = BackToBack(sender, receiver, manipulator, **kw)
     link.run()
     return sender.outcome, receiver.outcome, link
@@ -49,19 +68,21 @@ def test_one_page():
     assert s.pages[0].attempts[0].bit_rate == 14400
     assert s.remote_station_id == "LAB" and r.remote_station_id == "+86 10 5550100"
     assert r.hangup.code is HangupCode.NORMAL and len(r.received) == 1
-    assert r.received[0].data == page(1).data
+    assert s.session.coding is Coding.MR  # both ends offer 2-D coding
+    assert received_bitmap(r.received[0]) == page(1).bitmap
+    assert r.pages[0].attempts[0].good_lines == 200 and r.pages[0].attempts[0].bad_lines == 0
 
 
 def test_three_pages_one_training():
     s, r, link = call(3)
     assert [p.delivered for p in s.pages] == [True] * 3
-    assert [p.data for p in r.received] == [page(i).data for i in (1, 2, 3)]
+    assert [received_bitmap(p) for p in r.received] == [page(i).bitmap for i in (1, 2, 3)]
     assert sum("TSI+DCS" in t.label for t in link.line) == 1
     assert call_status(s.pages, 3) is CallStatus.COMPLETED
 
 
 def corrupt_page_2_once(t, n):
-    return replace(t, image=b"BAD\n" * 50) if n == 2 else t
+    return replace(t, image=spoil(t.image)) if n == 2 else t
 
 
 def test_rtn_on_page_2_is_an_error_page_resent_slower():
@@ -94,7 +115,7 @@ def test_rtn_ignore_goes_on():
 
 
 def test_retransmit_gives_up_after_k():
-    always_bad = images(0)(lambda t, n: replace(t, image=b"BAD\n" * 50) if n >= 2 else t)
+    always_bad = images(0)(lambda t, n: replace(t, image=spoil(t.image)) if n >= 2 else t)
     s, r, _ = call(2, policy=RtnPolicy(RtnMethod.RETRANSMIT, max_retransmits=2), manipulator=always_bad)
     assert [a.status for a in s.pages[1].attempts] == [PageStatus.RETRAIN_NEGATIVE] * 3
     assert s.hangup.code is HangupCode.RTN_GIVE_UP
@@ -102,7 +123,7 @@ def test_retransmit_gives_up_after_k():
 
 
 def test_lost_dcs_is_repeated():
-    lose_first_dcs = lambda t, n: None if t.side == 0 and "DCS" in t.label and n < 2 else t  # noqa: E731
+    lose_first_dcs = lambda t, n: None if t.side == 0 and "DCS" in t.label and n < 2 else t
     s, r, link = call(1, manipulator=lose_first_dcs)
     assert s.hangup.code is HangupCode.NORMAL, link.log
     assert sum("DCS" in t.label for t in link.line) == 2
@@ -163,7 +184,7 @@ def test_busy_and_no_answer(flag, code):
 
 
 def test_receiver_goes_silent_after_page_1():
-    mute = lambda t, n: None if t.side == 1 and n >= 3 else t  # noqa: E731  DIS, CFR, MCF then nothing
+    mute = lambda t, n: None if t.side == 1 and n >= 3 else t
     s, r, link = call(2, manipulator=mute)
     assert s.hangup.code is HangupCode.NO_RESPONSE, link.log
     assert [p.delivered for p in s.pages] == [True, False]
@@ -171,7 +192,7 @@ def test_receiver_goes_silent_after_page_1():
 
 
 def test_sender_never_answers_dis_t1_expires():
-    mute = lambda t, n: None if t.side == 0 else t  # noqa: E731
+    mute = lambda t, n: None if t.side == 0 else t
     s, r, link = call(1, manipulator=mute)
     assert r.hangup.code is HangupCode.NO_FAX_PEER
     assert s.hangup.code is HangupCode.TRAINING_FAILED  # its DCS was sent 3 times, unanswered

@@ -14,7 +14,8 @@ from drivers.fax.modem import FaxModem
 from drivers.fax.pages import CodedPage
 from drivers.fax.record import CallStatus, HangupCode, PageStatus
 
-from .helpers import ScriptedModem, mh_test_page
+from .helpers import ScriptedModem, bar_page
+from .record_transcript import BAR_EVERY, PAGE_ROWS
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "data" / "fax" / "transcripts"
 
@@ -33,10 +34,11 @@ def load(name: str) -> list[tuple[bytes, bytes]]:
     return steps
 
 
-def run(script, tmp_path, pages, timer_scale=0.2):
+def run(script, tmp_path, pages, timer_scale=0.2, ecm=False):
     fake = ScriptedModem(script).start()
     cfg = ModemConfig(name="t", port=fake.path, flow_control=FlowControl.NONE,
-                      lock_dir=str(tmp_path), station_id="+86 10 5550100", timer_scale=timer_scale)
+                      lock_dir=str(tmp_path), station_id="+86 10 5550100", timer_scale=timer_scale,
+                      ecm=ecm)
     modem = FaxModem(cfg)
     modem.channel.open()
     try:
@@ -48,7 +50,7 @@ def run(script, tmp_path, pages, timer_scale=0.2):
 
 def test_golden_one_page_send_against_spandsp(tmp_path):
     script = load("send_1page_v17_spandsp.txt")
-    call, fake = run(script, tmp_path, [CodedPage(mh_test_page(lines=60, bar_every=10))])
+    call, fake = run(script, tmp_path, [bar_page(PAGE_ROWS, BAR_EVERY)])
     assert call.status is CallStatus.COMPLETED, call.hangup
     assert call.remote_station_id == "+1 555 0100"
     assert call.pages[0].attempts[0].status is PageStatus.CONFIRMED
