@@ -296,3 +296,20 @@ def test_cancel_during_the_call_hangs_up_and_keeps_the_call_record(fax_lab, fax_
     assert len(calls) == 1 and calls[0]["payload"]["status"] == "failed"
     assert d.client().get(f"/tickets/{ticket}")["state"] == "in_progress"  # staff decide: resend or cancel
     wait_for(lambda: modem(d)["state"] == "idle", 15, d, "the modem back after the cut call")
+
+
+def test_a_waiting_job_survives_a_restart(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    peer = fax_lab(speed=SPEED, busy=True)
+    d = fax_daemon(peer.pty, busy_s=2)
+    ticket = fax_ticket(d)
+    note = tmp_path / "note.txt"
+    note.write_text("hello\n")
+    job = json.loads(d.ctl("--json", "fax", "send", ticket, HK, str(note)).stdout)
+    wait_for(lambda: d.client().get(f"/fax/jobs/{job['id']}")["state"] == "retry_wait", 30, d, "a retry after BUSY")
+    d.stop()
+    d.start()  # the driver's queues start empty: the store hands the job back, tries counted on
+    final = wait_for(lambda: (j := d.client().get(f"/fax/jobs/{job['id']}"))["state"] == "failed" and j,
+                     60, d, "giving up after 3 tries across the restart")
+    assert final["tries"] == 3 and len(fax_calls(d, ticket=ticket)) == 3
+    register = next(x for x in d.client().get("/status")["devices"] if x["driver"] == "fax-register")
+    assert register["restored_jobs"] == 1
