@@ -92,6 +92,7 @@ class FaxModem:
                             max_speed=speed, fine=self.config.fine,
                             rtn_policy=self.config.rtn_policy,
                             copy_quality=self.config.copy_quality,
+                            ecm=self.config.ecm,
                             timers=Timers().scaled(self._scale))
 
     # ------------------------------------------------------------------ the two calls

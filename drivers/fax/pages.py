@@ -60,3 +60,4 @@ class ReceivedPage:
     good: bool
     #: The sender followed it with a post-page command; False: the line dropped in or after it.
     complete: bool = True
+    pprs: int = 0  #: ECM: partial page requests we sent before it was whole

@@ -8,17 +8,20 @@ port; ``modem.py`` is the thin loop that does. Its record of the call (``outcome
 Call phases (T.30 clause 2): A call set-up, B pre-message procedure (DIS/DCS, training),
 C message (page image), D post-message (MPS/EOP and MCF/RTN), E release (DCN).
 
-ECM (T.30 Annex A) is not implemented yet: DIS/DCS never offer it, so the far end falls back
-to non-ECM pages and RTN (not PPR) reports a bad page.
+ECM (T.30 Annex A), when both ends offer it: pages go in blocks of numbered HDLC frames
+(``ecm.py``) that we frame ourselves over ``+FTM/+FRM``; PPS after each block, PPR for lost
+frames (resent; each PPR is an attempt in the record, so the page is an ErrorPage), RR after
+RNR, CTC/CTR (go on one speed lower) or EOR/ERR (give the block up) after the fourth PPR.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from . import frames, t4
+from . import ecm, frames, t4
 from .class1 import (Answer, CallFailed, CarrierLost, Command, Dial, Done, FramesReceived, HangUp,
                      ImageReceived, ModemEvent, ModemFailed, ReceiveFrames, ReceiveImage,
                      SendFrames, SendImage, TimedOut, WrongCarrier)
@@ -62,6 +65,15 @@ class State(enum.Enum):
     S_SEND_PAGE = (Phase.C, "page image going out")
     S_SEND_PPM = (Phase.D, "MPS/EOP going out")
     S_WAIT_MCF = (Phase.D, "listening for MCF, RTP, RTN, PIP or PIN")
+    S_SEND_BLOCK = (Phase.C, "ECM: a partial page's frames (or the ones PPR asked for) going out")
+    S_SEND_PPS = (Phase.D, "ECM: PPS-NULL/MPS/EOP going out")
+    S_WAIT_PPS_ANSWER = (Phase.D, "ECM: listening for MCF, PPR or RNR")
+    S_SEND_RR = (Phase.D, "ECM: RR going out (the receiver said RNR)")
+    S_WAIT_RR_ANSWER = (Phase.D, "ECM: listening for MCF, PPR or RNR after RR")
+    S_SEND_CTC = (Phase.D, "ECM: CTC going out (fourth PPR: go on one speed lower)")
+    S_WAIT_CTR = (Phase.D, "ECM: listening for CTR")
+    S_SEND_EOR = (Phase.D, "ECM: EOR going out (fourth PPR at the lowest speed: give the block up)")
+    S_WAIT_ERR = (Phase.D, "ECM: listening for ERR")
     R_ANSWER = (Phase.B, "ATA sent; CSI+DIS going out")
     R_SEND_DIS = (Phase.B, "CSI+DIS repeated")
     R_WAIT_DCS = (Phase.B, "listening for TSI+DCS")
@@ -73,6 +85,9 @@ class State(enum.Enum):
     R_WAIT_COMMAND = (Phase.D, "+FCERROR: the sender repeats a command; listening for it")
     R_SEND_RESPONSE = (Phase.D, "MCF or RTN going out")
     R_WAIT_DCN = (Phase.E, "EOP confirmed; the sender should now say DCN")
+    R_WAIT_BLOCK = (Phase.C, "ECM: receiving a partial page's frames")
+    R_WAIT_PPS = (Phase.D, "ECM: listening for PPS, EOR, CTC or RR after a block")
+    R_SEND_ECM_RESPONSE = (Phase.D, "ECM: MCF, PPR, CTR or ERR going out")
     SEND_DCN = (Phase.E, "DCN going out")
     HANGING_UP = (Phase.E, "ATH0 sent")
     DONE = (Phase.E, "the outcome is final")
@@ -99,6 +114,14 @@ class Signal(enum.Enum):
     EOM = "EOM"
     DCN = "DCN"
     CRP = "CRP"
+    PPS = "PPS"
+    PPR = "PPR"
+    RNR = "RNR"
+    RR = "RR"
+    CTC = "CTC"
+    CTR = "CTR"
+    EOR = "EOR"
+    ERR = "ERR"
     OTHER_FRAMES = "frames we do not act on"
     BAD_FRAMES = "frames with bad FCS or unparseable"
     SENT = "sent"
@@ -116,6 +139,8 @@ _FRAME_SIGNALS = {
     FCF.PIN: Signal.PIN, FCF.MPS: Signal.MPS, FCF.EOP: Signal.EOP, FCF.EOM: Signal.EOM,
     FCF.PRI_MPS: Signal.MPS, FCF.PRI_EOP: Signal.EOP, FCF.PRI_EOM: Signal.EOM,
     FCF.DCN: Signal.DCN, FCF.CRP: Signal.CRP,
+    FCF.PPS: Signal.PPS, FCF.PPR: Signal.PPR, FCF.RNR: Signal.RNR, FCF.RR: Signal.RR,
+    FCF.CTC: Signal.CTC, FCF.CTR: Signal.CTR, FCF.EOR: Signal.EOR, FCF.ERR: Signal.ERR,
 }
 _PPM_FCF = {Signal.MPS: FCF.MPS, Signal.EOP: FCF.EOP, Signal.EOM: FCF.EOM}
 _ANSWER_STATUS = {Signal.MCF: PageStatus.CONFIRMED, Signal.RTP: PageStatus.RETRAIN_POSITIVE,
@@ -131,7 +156,7 @@ class Timers:
     t2: float = 6.0  #: to receive a command (receiver) / a page's carrier
     t3: float = 10.0  #: procedure interrupt (operator) -- unused: we never request PRI
     t4: float = 3.0  #: to receive a response after a command (3 s +-15% for automatic units)
-    t5: float = 60.0  #: ECM receiver-not-ready -- for ECM, not implemented yet
+    t5: float = 60.0  #: ECM: how long the receiver may keep saying RNR
 
     def scaled(self, factor: float) -> Timers:
         """For a far end that runs faster than real time (the lab's paced spandsp peer)."""
@@ -169,6 +194,9 @@ class EngineConfig:
     fine: bool = True  #: send at 7.7 l/mm when the far end accepts it
     mr: bool = True  #: offer and use 2-D MR (``t4`` codes and decodes it)
     rtn_policy: RtnPolicy = RtnPolicy()
+    #: Offer and use ECM (T.30 Annex A) when the far end does; then MMR too, when it offers it.
+    ecm: bool = False
+    ecm_frame_size: int = 256  #: 256 or 64 octets (DCS bit 28)
     timers: Timers = Timers()
     dial_timeout: float = 60.0  #: ATD to CONNECT (the network's, not a T.30 timer)
     #: The receiver's MCF/RTN criteria, applied to the line counts its checker reports.
@@ -179,6 +207,16 @@ class EngineConfig:
 class _PageLog:
     attempts: list[PageAttempt] = field(default_factory=list)
     delivered: bool = False
+
+
+@dataclass
+class _Unjudged:
+    """Receiver: a page's image, kept until it can be judged (see ``_on_page``)."""
+
+    data: bytes
+    session: Session
+    complete: bool = False  #: its post-page command (or ECM: every block's MCF) has come
+    pprs: int = 0  #: ECM: PPRs we sent for it
 
 
 @dataclass(frozen=True)
@@ -215,8 +253,24 @@ class T30Engine:
         self._pages = list(pages)
         self._checker: PageChecker = checker or t4.check_page
         self._coded: dict[tuple[int, Session], bytes] = {}
-        #: Receiver: the last page image, judged when its post-page command arrives.
-        self._unjudged: tuple[bytes, Session] | None = None
+        #: Receiver: page images not yet judged: non-ECM, the last one, until its post-page
+        #: command; ECM pages until the call ends (their answer does not depend on it).
+        self._unjudged: list[_Unjudged] = []
+        # ECM, sender: the current page's blocks, which one is out, frames PPR asked for.
+        self._blocks: list[ecm.Block] = []
+        self._block = 0
+        self._pprs = 0  # PPRs for the current block
+        self._rnr_since: float | None = None
+        self._long_train = False  # the next block follows a speed change (CTC): long training
+        # ECM, receiver: the block being collected, the page so far, the last PPS answered.
+        self._collector = ecm.BlockCollector()
+        self._ecm_page = bytearray()
+        self._ecm_pprs = 0
+        self._last_pps: ecm.PartialPageSignal | None = None
+        self._answered_pps: tuple[int, int] | None = None
+        self._frame: Frame | None = None  # the frame that gave the last signal (its FIF)
+        self._resend: list[int] = []  # ECM, sender: the frames the last PPR asked for
+        self._last_ecm_response: Frame | None = None
         self.state = State.DIALLING if role is Role.SENDER else State.R_ANSWER
         self.remote_id = ""
         self.remote_caps: Capabilities | None = None
@@ -321,7 +375,9 @@ class T30Engine:
                 except FrameError:
                     errors += 1
                     continue
-            signal = _FRAME_SIGNALS.get(frame.fcf, signal)
+            if frame.fcf in _FRAME_SIGNALS:
+                signal = _FRAME_SIGNALS[frame.fcf]
+                self._frame = frame
         if signal is not None:
             return signal
         return Signal.BAD_FRAMES if errors else Signal.OTHER_FRAMES
@@ -337,7 +393,8 @@ class T30Engine:
 
     def _dis_burst(self) -> tuple[Frame, ...]:
         caps = Capabilities(families=self.config.families, fine=self.config.fine,
-                            mr=self.config.mr, width=Width.A4, min_scan_ms=0)
+                            mr=self.config.mr, ecm=self.config.ecm, mmr=self.config.ecm,
+                            width=Width.A4, min_scan_ms=0)
         return self._burst(Frame(FCF.CSI, frames.encode_station_id(self.config.station_id)),
                            Frame(FCF.DIS, caps.encode()))
 
@@ -399,11 +456,18 @@ class T30Engine:
         if speed is None:
             return self._end(HangupCode.INCOMPATIBLE, "no modulation in common", now)
         resolution = Resolution.FINE if self.config.fine and caps.fine else Resolution.STANDARD
+        use_ecm = self.config.ecm and caps.ecm
+        # MMR exists only under ECM (T.30 Table 2 note: bit 31 needs bit 27): an MMR error
+        # spoils the rest of the page, so it is only sent where no error survives.
+        coding = (Coding.MMR if use_ecm and caps.mmr else
+                  Coding.MR if self.config.mr and caps.mr else Coding.MH)
         self.session = Session(
-            speed=speed, resolution=resolution,
-            coding=Coding.MR if self.config.mr and caps.mr else Coding.MH,
+            speed=speed, resolution=resolution, coding=coding,
             width=Width.A4, length=frames.Length.UNLIMITED if caps.length is frames.Length.UNLIMITED
-            else frames.Length.A4, min_scan_ms=caps.scan_ms_for(resolution),
+            else frames.Length.A4,
+            # The ECM receiver buffers frames: no minimum scan line time (T.30 Table 2 note 33).
+            min_scan_ms=0 if use_ecm else caps.scan_ms_for(resolution),
+            ecm=use_ecm, ecm_frame_size=self.config.ecm_frame_size,
         )
         self._tries = 0
         return self._send_dcs()
@@ -439,8 +503,7 @@ class T30Engine:
         lower = self.session.speed.fallback(self.remote_caps.families & self.config.families)
         if lower is None:
             return False
-        self.session = Session(lower, self.session.resolution, self.session.coding,
-                               self.session.width, self.session.length, self.session.min_scan_ms)
+        self.session = dataclasses.replace(self.session, speed=lower)
         return True
 
     # ------------------------------------------------------------------ sender: phases C/D
@@ -458,6 +521,10 @@ class T30Engine:
         data = self._coded.get(key)
         if data is None:
             data = self._coded[key] = self._pages[self._page].encode(self.session)
+        if self.session.ecm:
+            self._blocks = ecm.blocks(data, self._page, self.session.ecm_frame_size)
+            self._block = 0
+            return self._send_block(range(self._blocks[0].count))
         # V.17 pages after a good TCF use short training, as HylaFAX does (T.30 5.3.2.3 note).
         return SendImage(self.session.speed, data, short_train=True)
 
@@ -481,7 +548,7 @@ class T30Engine:
         assert self.session is not None
         log = self._log[self._page]
         attempt = PageAttempt(len(log.attempts) + 1, status, self.session.speed.bit_rate,
-                              self.session.resolution.value)
+                              self.session.resolution.value, ecm=self.session.ecm)
         log.attempts.append(attempt)
         return attempt
 
@@ -519,6 +586,123 @@ class T30Engine:
             return self._send_dcs()
         return self._send_page(Done(), now)
 
+    # ------------------------------------------------------------------ sender: ECM
+
+    def _send_block(self, numbers: Iterable[int]) -> Command:
+        assert self.session is not None
+        self.state = State.S_SEND_BLOCK
+        self._tries = 0
+        data = ecm.encode_block(self._blocks[self._block], numbers, self.session.speed.bit_rate)
+        short = not self._long_train
+        self._long_train = False
+        return SendImage(self.session.speed, data, short_train=short)
+
+    def _pps(self) -> Frame:
+        block = self._blocks[self._block]
+        ppm = (int(self._ppm()) | (frames.X_BIT if self._x_bit else 0)) if block.last \
+            else ecm.NULL_PPM
+        return Frame(FCF.PPS, ecm.PartialPageSignal(ppm, block.page, block.number,
+                                                    block.count).encode())
+
+    def _send_pps(self, event: ModemEvent, now: float) -> Command:
+        return self._send(State.S_SEND_PPS, self._pps())
+
+    def _await_pps_answer(self, event: ModemEvent, now: float) -> Command:
+        return self._listen(State.S_WAIT_PPS_ANSWER, self.timers.t4)
+
+    def _repeat_pps(self, event: ModemEvent, now: float) -> Command:
+        if not self._retry():
+            self._attempt(PageStatus.NO_RESPONSE)
+            return self._end(HangupCode.NO_RESPONSE,
+                             f"no answer to PPS after page {self._page + 1} block "
+                             f"{self._block + 1}, 3 tries", now)
+        return self._send(State.S_SEND_PPS, self._pps())
+
+    def _on_block_confirmed(self, event: ModemEvent, now: float) -> Command:
+        """MCF (or ERR after EOR): the block is the receiver's; on to the next, or page done."""
+        self._pprs = 0
+        self._rnr_since = None
+        if not self._blocks[self._block].last:
+            self._block += 1
+            return self._send_block(range(self._blocks[self._block].count))
+        if self._signal is Signal.MCF:
+            self._attempt(PageStatus.CONFIRMED)
+        self._log[self._page].delivered = True
+        self._retrain = False
+        return self._next_page(now)
+
+    def _on_ppr(self, event: ModemEvent, now: float) -> Command:
+        """Frames were lost: resend them, or after the fourth PPR go slower (CTC) or give the
+        block up (EOR) -- T.30 A.4.3, spandsp's PPR_LIMIT_BEFORE_CTC_OR_EOR."""
+        assert self._frame is not None and self.session is not None
+        self._attempt(PageStatus.PARTIAL_PAGE_REQUEST)
+        self._rnr_since = None
+        block = self._blocks[self._block]
+        try:
+            wanted = sorted(n for n in ecm.ppr_frames(self._frame.fif) if n < block.count)
+        except ecm.EcmError:
+            wanted = list(range(block.count))  # an unreadable map: resend everything
+        if not wanted:
+            wanted = list(range(block.count))
+        self._pprs += 1
+        self._resend = wanted
+        if self._pprs < ecm.PPR_LIMIT:
+            return self._send_block(wanted)
+        self._pprs = 0
+        self._tries = 0
+        if self._fall_back():
+            return self._send(State.S_SEND_CTC, self._ctc())
+        return self._send(State.S_SEND_EOR, self._eor())
+
+    def _ctc(self) -> Frame:
+        assert self.session is not None
+        # T.30 A.4.2: CTC's FIF is DCS's first two octets, naming the new data rate.
+        return Frame(FCF.CTC, self.session.encode()[:2])
+
+    def _eor(self) -> Frame:
+        block = self._blocks[self._block]
+        ppm = (int(self._ppm()) | (frames.X_BIT if self._x_bit else 0)) if block.last \
+            else ecm.NULL_PPM
+        return Frame(FCF.EOR, bytes((ppm,)))
+
+    def _await_ctr(self, event: ModemEvent, now: float) -> Command:
+        return self._listen(State.S_WAIT_CTR, self.timers.t4)
+
+    def _repeat_ctc(self, event: ModemEvent, now: float) -> Command:
+        if not self._retry():
+            return self._end(HangupCode.NO_RESPONSE, "no CTR after CTC sent 3 times", now)
+        return self._send(State.S_SEND_CTC, self._ctc())
+
+    def _on_ctr(self, event: ModemEvent, now: float) -> Command:
+        self._long_train = True  # a new data rate: the receiver's modem trains afresh
+        return self._send_block(self._resend)
+
+    def _await_err(self, event: ModemEvent, now: float) -> Command:
+        return self._listen(State.S_WAIT_ERR, self.timers.t4)
+
+    def _repeat_eor(self, event: ModemEvent, now: float) -> Command:
+        if not self._retry():
+            return self._end(HangupCode.NO_RESPONSE, "no ERR after EOR sent 3 times", now)
+        return self._send(State.S_SEND_EOR, self._eor())
+
+    def _on_rnr(self, event: ModemEvent, now: float) -> Command:
+        """Receiver not ready: ask again with RR until it is, for at most T5 (T.30 A.4.4)."""
+        if self._rnr_since is None:
+            self._rnr_since = now
+        elif now - self._rnr_since >= self.timers.t5:
+            return self._end(HangupCode.NO_RESPONSE,
+                             f"receiver not ready for {self.timers.t5:.0f} s (T5)", now)
+        self._tries = 0
+        return self._send(State.S_SEND_RR, Frame(FCF.RR))
+
+    def _await_rr_answer(self, event: ModemEvent, now: float) -> Command:
+        return self._listen(State.S_WAIT_RR_ANSWER, self.timers.t4)
+
+    def _repeat_rr(self, event: ModemEvent, now: float) -> Command:
+        if not self._retry():
+            return self._end(HangupCode.NO_RESPONSE, "no answer to RR sent 3 times", now)
+        return self._send(State.S_SEND_RR, Frame(FCF.RR))
+
     # ------------------------------------------------------------------ receiver
 
     def _await_dcs(self, event: ModemEvent, now: float) -> Command:
@@ -549,6 +733,8 @@ class T30Engine:
 
     def _await_page(self, event: ModemEvent, now: float) -> Command:
         assert self.session is not None
+        if self.session.ecm:
+            return self._await_block(event, now)
         self.state = State.R_WAIT_PAGE
         return ReceiveImage(self.session.speed, self.timers.t2, short_train=True)
 
@@ -560,20 +746,27 @@ class T30Engine:
         # Listen for the post-page command at once and judge the page when it has come: the
         # modem hears V.21 only while +FRH is pending, and decoding a dense page takes longer
         # than the 75 ms + preamble before the sender's MPS/EOP.
-        self._unjudged = (event.data, self.session)
+        self._unjudged.append(_Unjudged(event.data, self.session))
         self._tries = 0
         return self._listen(State.R_WAIT_PPM, self.timers.t2)
 
     def _judge_page(self, complete: bool = True) -> None:
-        """Decode the last page received and keep it, good or not. A page the sender never
-        followed with a post-page command (the line dropped) is kept as bad: it was cut short."""
-        if self._unjudged is None:
-            return
-        data, session = self._unjudged
-        self._unjudged = None
-        quality: PageQuality = self._checker(data, session)
-        good = complete and self.config.copy_quality.acceptable(quality)
-        self._received.append(ReceivedPage(data, session, quality, good, complete))
+        """Decode the pages received and not yet judged, and keep them, good or not. A page
+        the sender never finished (the line dropped) is kept as bad: it was cut short."""
+        if complete and self._unjudged:
+            self._unjudged[-1].complete = True
+        if not complete and (self._ecm_page or self._collector.frames):
+            # ECM: the blocks of a page in progress, and the frames of its last block so far
+            self._unjudged.append(_Unjudged(bytes(self._ecm_page) + self._collector.data(256),
+                                            self.session or Session(), pprs=self._ecm_pprs))
+            self._ecm_page.clear()
+            self._collector = ecm.BlockCollector()
+        for page in self._unjudged:
+            quality: PageQuality = self._checker(page.data, page.session)
+            good = page.complete and self.config.copy_quality.acceptable(quality)
+            self._received.append(ReceivedPage(page.data, page.session, quality, good,
+                                               page.complete, page.pprs))
+        self._unjudged.clear()
 
     def _on_ppm(self, event: ModemEvent, now: float) -> Command:
         self._judge_page()
@@ -601,7 +794,7 @@ class T30Engine:
 
     def _await_ppm_again(self, event: ModemEvent, now: float) -> Command:
         if not self._retry():
-            page = len(self._received) + (self._unjudged is not None)
+            page = len(self._received) + len(self._unjudged)
             return self._end(HangupCode.CARRIER_LOST,
                              f"nothing from the sender after page {page}", now)
         return self._listen(self.state, self.timers.t2)
@@ -610,6 +803,113 @@ class T30Engine:
         return self._end(HangupCode.CARRIER_LOST,
                          f"no page image after CFR/MCF (page {len(self._received) + 1})", now)
 
+    # ------------------------------------------------------------------ receiver: ECM
+
+    def _await_block(self, event: ModemEvent, now: float) -> Command:
+        assert self.session is not None
+        self.state = State.R_WAIT_BLOCK
+        short = not self._long_train
+        self._long_train = False
+        return ReceiveImage(self.session.speed, self.timers.t2, short_train=short)
+
+    def _on_block(self, event: ImageReceived, now: float) -> Command:
+        self._collector.feed(event.data)
+        self._tries = 0
+        return self._listen(State.R_WAIT_PPS, self.timers.t2)
+
+    def _await_ecm_command(self, event: ModemEvent, now: float) -> Command:
+        return self._listen(State.R_WAIT_PPS, self.timers.t2)
+
+    def _await_ecm_command_again(self, event: ModemEvent, now: float) -> Command:
+        if not self._retry():
+            return self._end(HangupCode.CARRIER_LOST,
+                             f"no PPS from the sender in page {len(self._received) + 1}", now)
+        return self._listen(State.R_WAIT_PPS, self.timers.t2)
+
+    def _send_ecm_response(self, frame: Frame) -> Command:
+        self._last_ecm_response = frame
+        return self._send(State.R_SEND_ECM_RESPONSE, frame)
+
+    def _on_pps(self, event: ModemEvent, now: float) -> Command:
+        assert self._frame is not None and self.session is not None
+        try:
+            pps = ecm.PartialPageSignal.decode(self._frame.fif)
+            command = pps.command
+        except ecm.EcmError:
+            return self._await_ecm_command_again(event, now)
+        if (pps.page, pps.block) == self._answered_pps:
+            # Our MCF was not heard and the sender asks again: the block is already ours.
+            return self._repeat_ecm_response(event, now)
+        # T.30 leaves the count ambiguous: the block's frames, or this burst's. spandsp 0.0.6
+        # sends the burst's after a PPR (measured: a resend of 9 frames said 9), so the block
+        # is as long as the most any PPS or frame of it said.
+        count = max(pps.frames, self._collector.count)
+        self._collector.count = count
+        self._last_pps = pps
+        missing = self._collector.missing(count)
+        if missing:
+            self._ecm_pprs += 1
+            return self._send_ecm_response(Frame(FCF.PPR, ecm.ppr_map(missing)))
+        self._take_block(count, (pps.page, pps.block), command)
+        return self._send_ecm_response(Frame(FCF.MCF))
+
+    def _take_block(self, count: int, key: tuple[int, int], command: FCF | None) -> None:
+        assert self.session is not None
+        self._ecm_page += self._collector.data(count)
+        self._collector = ecm.BlockCollector()
+        self._answered_pps = key
+        self._last_ppm = None if command is None else _FRAME_SIGNALS[command]
+        if command is not None:
+            # The page is whole; it is decoded and judged when the call is over, as its
+            # answer (MCF) does not depend on it and decoding must not delay the next +FRM.
+            self._unjudged.append(_Unjudged(bytes(self._ecm_page), self.session, complete=True,
+                                            pprs=self._ecm_pprs))
+            self._ecm_page.clear()
+            self._ecm_pprs = 0
+
+    def _on_eor(self, event: ModemEvent, now: float) -> Command:
+        """The sender gives the block up after four PPRs: keep what came, answer ERR."""
+        assert self._frame is not None
+        ppm = self._frame.fif[0] if self._frame.fif else ecm.NULL_PPM
+        try:
+            command = ecm.PartialPageSignal(ppm, 0, 0, 1).command
+        except ecm.EcmError:
+            command = None
+        last = self._last_pps
+        count = max(self._collector.count, max(self._collector.frames, default=-1) + 1)
+        key = (last.page, last.block) if last else (-1, -1)
+        if key != self._answered_pps:
+            self._take_block(count, key, command)
+        return self._send_ecm_response(Frame(FCF.ERR))
+
+    def _on_ctc(self, event: ModemEvent, now: float) -> Command:
+        """Continue to correct at the data rate CTC names (T.30 A.4.2): CTR, then the frames
+        come with long training at the new rate."""
+        assert self._frame is not None and self.session is not None
+        try:
+            speed = Session.decode(self._frame.fif[:2] + self.session.encode()[2:]).speed
+        except FrameError:
+            return self._await_ecm_command_again(event, now)
+        self.session = dataclasses.replace(self.session, speed=speed)
+        self._long_train = True
+        return self._send_ecm_response(Frame(FCF.CTR))
+
+    def _repeat_ecm_response(self, event: ModemEvent, now: float) -> Command:
+        """RR, or a repeated PPS/EOR: say again what we said last."""
+        if self._last_ecm_response is None:
+            return self._listen(State.R_WAIT_PPS, self.timers.t2)
+        return self._send_ecm_response(self._last_ecm_response)
+
+    def _after_ecm_response(self, event: ModemEvent, now: float) -> Command:
+        assert self._last_ecm_response is not None
+        if self._last_ecm_response.fcf in (FCF.PPR, FCF.CTR):
+            return self._await_block(event, now)  # the frames asked for come next
+        if self._last_ppm is None or self._last_ppm is Signal.MPS:
+            return self._await_block(event, now)  # the next block, or the next page
+        if self._last_ppm is Signal.EOM:
+            return self._repeat_dis(event, now)
+        return self._listen(State.R_WAIT_DCN, self.timers.t4)
+
     # ------------------------------------------------------------------ any state
 
     def _on_dcn(self, event: ModemEvent, now: float) -> Command:
@@ -617,21 +917,21 @@ class T30Engine:
                                                           State.R_WAIT_COMMAND) \
                 and self._last_ppm is Signal.EOP:
             return self._hang_up(event, now)
-        if self.role is Role.SENDER and self.state is State.S_WAIT_MCF:
+        if self.role is Role.SENDER and self.state in (State.S_WAIT_MCF, State.S_WAIT_PPS_ANSWER):
             self._attempt(PageStatus.INTERRUPTED)
         where = f"in {self.state.name} (phase {self.state.phase.name})"
         return self._end(HangupCode.REMOTE_DISCONNECT, f"far end sent DCN {where}", now, dcn=False)
 
     def _on_carrier_lost(self, event: CarrierLost, now: float) -> Command:
         where = f"in {self.state.name}"
-        if self.state is State.S_SEND_PAGE:
+        if self.state in (State.S_SEND_PAGE, State.S_SEND_BLOCK):
             self._attempt(PageStatus.INTERRUPTED)
             where = f"during page {self._page + 1}"
         return self._end(HangupCode.CARRIER_LOST, f"the line dropped {where}", now,
                          event.result, dcn=False)
 
     def _on_modem_failed(self, event: ModemFailed, now: float) -> None:
-        if self.state is State.S_SEND_PAGE:
+        if self.state in (State.S_SEND_PAGE, State.S_SEND_BLOCK):
             self._attempt(PageStatus.INTERRUPTED)
         self._cause = self._cause or HangupCause(HangupCode.MODEM_ERROR, event.reason,
                                                  self.state.phase.name)
@@ -645,15 +945,16 @@ class T30Engine:
 
     # ------------------------------------------------------------------ outcome
 
+    @staticmethod
+    def _received_result(number: int, page: ReceivedPage) -> PageResult:
+        # A page the receiver got whole through ECM retransmission is not an ErrorPage for it:
+        # its copy is exact. Only a failed check (or a page cut short) is.
+        return PageResult(number, _received_attempts(page), delivered=page.complete,
+                          error_page=not page.good)
+
     def _page_results(self) -> tuple[PageResult, ...]:
         if self.role is Role.RECEIVER:
-            return tuple(
-                PageResult(i + 1, (PageAttempt(1, _received_status(p), p.session.speed.bit_rate,
-                                               p.session.resolution.value,
-                                               good_lines=p.quality.good_lines,
-                                               bad_lines=p.quality.bad_lines),),
-                           delivered=p.complete, error_page=not p.good)
-                for i, p in enumerate(self._received))
+            return tuple(self._received_result(i + 1, p) for i, p in enumerate(self._received))
         results = []
         for i in range(len(self._pages)):
             log = self._log[i] if i < len(self._log) else _PageLog()
@@ -661,6 +962,17 @@ class T30Engine:
                                      PageStatus.PARTIAL_PAGE_REQUEST) for a in log.attempts)
             results.append(PageResult(i + 1, tuple(log.attempts), log.delivered, error))
         return tuple(results)
+
+
+def _received_attempts(page: ReceivedPage) -> tuple[PageAttempt, ...]:
+    """A received page's PPRs (ECM: we asked for frames again), then how it ended."""
+    rate, resolution, ecm_ = page.session.speed.bit_rate, page.session.resolution.value, \
+        page.session.ecm
+    pprs = tuple(PageAttempt(n + 1, PageStatus.PARTIAL_PAGE_REQUEST, rate, resolution, ecm_)
+                 for n in range(page.pprs))
+    return pprs + (PageAttempt(page.pprs + 1, _received_status(page), rate, resolution, ecm_,
+                               good_lines=page.quality.good_lines,
+                               bad_lines=page.quality.bad_lines),)
 
 
 def _received_status(page: ReceivedPage) -> PageStatus:
@@ -702,6 +1014,26 @@ _TABLE: dict[tuple[State, Signal], Handler] = {
     **{(S.S_WAIT_MCF, g): T30Engine._on_page_answer for g in (G.MCF, G.RTP, G.RTN, G.PIP, G.PIN)},
     (S.S_WAIT_MCF, G.CRP): T30Engine._repeat_ppm,
     **{(S.S_WAIT_MCF, g): T30Engine._repeat_ppm for g in _WAITING_NOISE},
+    # --- sender, ECM (phases C/D)
+    (S.S_SEND_BLOCK, G.SENT): T30Engine._send_pps,
+    (S.S_SEND_PPS, G.SENT): T30Engine._await_pps_answer,
+    **{(s, G.MCF): T30Engine._on_block_confirmed for s in (S.S_WAIT_PPS_ANSWER, S.S_WAIT_RR_ANSWER)},
+    **{(s, G.PPR): T30Engine._on_ppr for s in (S.S_WAIT_PPS_ANSWER, S.S_WAIT_RR_ANSWER)},
+    **{(s, G.RNR): T30Engine._on_rnr for s in (S.S_WAIT_PPS_ANSWER, S.S_WAIT_RR_ANSWER,
+                                               S.S_WAIT_ERR)},
+    (S.S_WAIT_PPS_ANSWER, G.CRP): T30Engine._repeat_pps,
+    **{(S.S_WAIT_PPS_ANSWER, g): T30Engine._repeat_pps for g in _WAITING_NOISE},
+    (S.S_SEND_RR, G.SENT): T30Engine._await_rr_answer,
+    (S.S_WAIT_RR_ANSWER, G.CRP): T30Engine._repeat_rr,
+    **{(S.S_WAIT_RR_ANSWER, g): T30Engine._repeat_rr for g in _WAITING_NOISE},
+    (S.S_SEND_CTC, G.SENT): T30Engine._await_ctr,
+    (S.S_WAIT_CTR, G.CTR): T30Engine._on_ctr,
+    (S.S_WAIT_CTR, G.CRP): T30Engine._repeat_ctc,
+    **{(S.S_WAIT_CTR, g): T30Engine._repeat_ctc for g in _WAITING_NOISE},
+    (S.S_SEND_EOR, G.SENT): T30Engine._await_err,
+    (S.S_WAIT_ERR, G.ERR): T30Engine._on_block_confirmed,
+    (S.S_WAIT_ERR, G.CRP): T30Engine._repeat_eor,
+    **{(S.S_WAIT_ERR, g): T30Engine._repeat_eor for g in _WAITING_NOISE},
     # --- receiver, phase B
     (S.R_ANSWER, G.SENT): T30Engine._await_dcs,
     (S.R_ANSWER, G.CALL_FAILED): T30Engine._on_call_failed,
@@ -729,6 +1061,18 @@ _TABLE: dict[tuple[State, Signal], Handler] = {
     **{(S.R_WAIT_DCN, g): T30Engine._hang_up for g in _WAITING_NOISE},
     (S.R_WAIT_DCS, G.MPS): T30Engine._repeat_response,  # RTN unheard: they repeat the PPM
     (S.R_WAIT_DCS, G.EOP): T30Engine._repeat_response,
+    # --- receiver, ECM (phases C/D)
+    (S.R_WAIT_BLOCK, G.IMAGE): T30Engine._on_block,
+    (S.R_WAIT_BLOCK, G.WRONG_CARRIER): T30Engine._await_ecm_command,  # PPS/RR/CTC/EOR instead
+    (S.R_WAIT_BLOCK, G.TIMEOUT): T30Engine._page_lost,
+    (S.R_WAIT_BLOCK, G.CARRIER_LOST): T30Engine._page_lost,
+    (S.R_WAIT_PPS, G.PPS): T30Engine._on_pps,
+    (S.R_WAIT_PPS, G.EOR): T30Engine._on_eor,
+    (S.R_WAIT_PPS, G.CTC): T30Engine._on_ctc,
+    (S.R_WAIT_PPS, G.RR): T30Engine._repeat_ecm_response,
+    **{(S.R_WAIT_PPS, g): T30Engine._await_ecm_command_again for g in _WAITING_NOISE},
+    (S.R_SEND_ECM_RESPONSE, G.SENT): T30Engine._after_ecm_response,
+    **{(S.R_WAIT_DCN, g): T30Engine._repeat_ecm_response for g in (G.PPS, G.EOR, G.RR)},
     # --- phase E
     (S.SEND_DCN, G.SENT): T30Engine._hang_up,
     **{(S.SEND_DCN, g): T30Engine._hang_up for g in _WAITING_NOISE},

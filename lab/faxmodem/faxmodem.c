@@ -415,6 +415,10 @@ static void frame_handler(t30_state_t *s, void *user_data, int incoming, const u
     if (len < 3)
         return;
     fcf = msg[2] & 0xFE;
+    /* ECM image frames (T.4 Annex A FCD 0x06, RCP 0x86) are the page itself, not a T.30
+       command: they must not disarm the watch on the image carrier they travel in. */
+    if (fcf == 0x06  ||  fcf == 0x86)
+        return;
     /* The far end's own responses are outgoing when it receives, incoming when it sends. */
     from_receiver = call.sender ? incoming : !incoming;
     if (!from_receiver)

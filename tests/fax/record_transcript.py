@@ -47,8 +47,8 @@ def record(out: Path, ecm: bool) -> None:
         finally:
             peer.stop()
     kind = "MMR under ECM" if ecm else "MR"
-    lines = [f"# One-page send ({kind}, {PAGE_ROWS} rows, V.17 14400) from gatewayd's FaxModem to "
-             "the lab's spandsp",
+    lines = [(f"# One-page send ({kind}, {PAGE_ROWS} rows, V.17 14400) from gatewayd's FaxModem to "
+              "the lab's spandsp"),
              "# 0.0.6 T.31 emulator, recorded by tests/fax/record_transcript.py through ModemChannel's",
              "# trace hook, in the spirit of spandsp's tests/t31_tests.c tables. '>' = DTE to modem,",
              "# '<' = modem to DTE; Python bytes. Starts after open()'s ATZ/init.",

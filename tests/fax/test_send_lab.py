@@ -3,6 +3,8 @@
 Each test checks both sides: our FaxCall and the far end's JSON call record (and the TIFF it
 stored). The peer runs at 3x real time, and our T.30 timers are scaled to match. Pages are coded
 by our ``t4`` (through ``documents.FaxPage``) and decoded by spandsp, and the other way round.
+Calls here are without ECM (our side does not offer it), so a bad page is answered RTN; ECM
+calls are in ``test_ecm_lab.py``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ STATION = "+86 10 5550100"
 
 
 def modem_for(peer, tmp_path: Path, **kw) -> FaxModem:
+    kw.setdefault("ecm", False)
     cfg = ModemConfig(name="lab0", port=str(peer.pty), flow_control=FlowControl.NONE,
                       lock_dir=str(tmp_path), station_id=STATION, timer_scale=1 / SPEED,
                       rings_before_answer=2, own_number="5550100", **kw)

@@ -57,6 +57,16 @@ def test_golden_one_page_send_against_spandsp(tmp_path):
     assert bytes(fake.received) == b"".join(dte for dte, _ in script)
 
 
+def test_golden_one_page_ecm_send_against_spandsp(tmp_path):
+    """ECM: the page in one block of HDLC frames we framed ourselves over +FTM, then PPS-EOP."""
+    script = load("send_1page_v17_ecm_spandsp.txt")
+    call, fake = run(script, tmp_path, [bar_page(PAGE_ROWS, BAR_EVERY)], ecm=True)
+    assert call.status is CallStatus.COMPLETED, call.hangup
+    assert call.ecm and call.pages[0].attempts[0].status is PageStatus.CONFIRMED
+    assert bytes(fake.received) == b"".join(dte for dte, _ in script)
+    assert b"\xff\x13\xbf\x2f\x00\x00\x00\x10\x03" in fake.received  # PPS-EOP page 0 block 0, 1 frame
+
+
 OK, CONNECT = b"\r\nOK\r\n", b"\r\nCONNECT\r\n"
 
 
