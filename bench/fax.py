@@ -8,11 +8,20 @@ Parts (``PARTS``; add one by writing a function that takes the parsed arguments 
   dithered photograph, the worst case for run-length codes), in pages per second, beside
   Ghostscript alone rasterising the same page straight to G3 (``-sDEVICE=tiffg3``). The bitmap we
   encode is Ghostscript's own rendering of that page (``pbmraw``), so both do the same image.
+* ``end-to-end`` -- line seconds per page through the lab (our FaxModem dialling the spandsp
+  far end at V.17 14400, with and without ECM), beside the line-rate limit for that page: its
+  coded size in bits / 14400 plus the T.30 signalling a page costs (training, the post-page
+  exchange; under ECM the HDLC framing and PPS/MCF per block). Seconds per page are the
+  difference between a 2-page and a 1-page call, as the far end counts line time (8 kHz
+  samples), so call set-up and pacing cancel out. The ratio is the figure: 1.00 would mean
+  nothing but the line's bit rate limits us.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import math
 import shutil
 import statistics
 import subprocess
@@ -24,12 +33,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import structlog  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from drivers.fax.documents import A4_LINES, render, text_pdf  # noqa: E402
-from drivers.fax.frames import Coding, Resolution  # noqa: E402
+from drivers.fax.channel import FlowControl  # noqa: E402
+from drivers.fax.config import ModemConfig  # noqa: E402
+from drivers.fax.documents import A4_LINES, FaxPage, render, text_pdf  # noqa: E402
+from drivers.fax.frames import Coding, Resolution, Session, Speed  # noqa: E402
+from drivers.fax.modem import FaxModem  # noqa: E402
 from drivers.fax.t4 import EncodeOptions, decode, encode, min_line_bits  # noqa: E402
+from lab.faxmodem.peer import FaxPeer, PeerOptions  # noqa: E402
 
 FINE = Resolution.FINE
 LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
@@ -98,9 +112,85 @@ def bench_encode(args: argparse.Namespace) -> None:
             print(f"{name:<11} {'MH decode':<14} {1 / decode_seconds:>13.1f}")
 
 
+# ---- end-to-end ------------------------------------------------------------------------------
+
+RATE = 14400
+V21_PREAMBLE_S = 1.0  #: T.30 5.3.1: 1 s of flags before each V.21 burst
+GAP_S = 0.075  #: T.30 5.3.2.3: 75 ms of silence between a signal and its answer
+V17_SHORT_TRAIN_S = 0.142  #: V.17 short training (ITU-T V.17 Table 5, ~142 ms)
+ECM_PREAMBLE_S = 0.2  #: our flags before the first ECM frame (``ecm.PREAMBLE_SECONDS``)
+FRAME_OVERHEAD = 7  #: an ECM frame's address, control, FCD, number, FCS (2) and flag
+PACING = 3.0  #: the lab's speed-up; our T.30 timers are scaled to match
+
+
+def _v21(octets: int) -> float:
+    """One V.21 burst of one frame: preamble, the frame with FCS and closing flag at 300 bit/s."""
+    return V21_PREAMBLE_S + (octets + 3) * 8 / 300
+
+
+def page_limit(octets: int, ecm: bool) -> tuple[float, float]:
+    """Line seconds a page needs at 14400 bit/s: (image bits / rate, everything else)."""
+    image = octets * 8 / RATE
+    if not ecm:  # short training, the page, MPS + MCF
+        return image, GAP_S + V17_SHORT_TRAIN_S + 2 * GAP_S + _v21(3) + _v21(3)
+    frames = math.ceil(octets / 256)
+    blocks = math.ceil(frames / 256)
+    framing = (ECM_PREAMBLE_S * RATE / 8 + frames * FRAME_OVERHEAD + blocks * 3 * 6) * 8 / RATE
+    # per block: short training, the frames, PPS (7 octets) + MCF
+    per_block = GAP_S + V17_SHORT_TRAIN_S + 2 * GAP_S + _v21(7) + _v21(3)
+    return image, framing + blocks * per_block
+
+
+def _line_seconds(pages: list[FaxPage], ecm: bool, workdir: Path) -> tuple[float, str]:
+    peer = FaxPeer.start(workdir, PeerOptions(speed=PACING, ecm=True, timeout_s=1800))
+    try:
+        cfg = ModemConfig(name="bench", port=str(peer.pty), flow_control=FlowControl.NONE,
+                          lock_dir=str(workdir), station_id="BENCH", timer_scale=1 / PACING,
+                          ecm=ecm)
+        with FaxModem(cfg) as modem:
+            call = modem.send_fax(pages, "5550199")
+        far = peer.wait_call(60)
+    finally:
+        peer.stop()
+    outcome = "ok" if call.status.value == "completed" and far["status"] == "OK" else \
+        f"{call.hangup.code.value}/{far['status']}"
+    return float(far["line_seconds"]), outcome
+
+
+def bench_end_to_end(args: argparse.Namespace) -> None:
+    print(f"## end-to-end: fine A4 pages through the lab at V.17 {RATE}, paced {PACING:g}x; "
+          "line seconds (the far end's sample count)")
+    header = (f"{'page':<11} {'mode':<10} {'octets':>8} {'limit s/page':>13} {'(image+sig)':>14} "
+              f"{'ours s/page':>12} {'ours/limit':>11} {'1-page call s':>14}")
+    print(header)
+    print("-" * len(header))
+    # The modem logs every command at debug level: keep the table readable.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    with tempfile.TemporaryDirectory(prefix="bench-fax-e2e-") as scratch:
+        folder = Path(scratch)
+        samples = _sample_pdfs(folder)
+        for name in args.e2e_pages:
+            page = render(samples[f"{name} page"], FINE)[0]
+            for mode in args.e2e_modes:
+                ecm = mode == "ECM MMR"
+                session = Session(Speed.V17_14400, FINE, Coding.MMR if ecm else Coding.MR,
+                                  ecm=ecm)
+                octets = len(page.encode(session))
+                image, signalling = page_limit(octets, ecm)
+                one, ok1 = _line_seconds([page], ecm, folder / f"{name}-{mode}-1".replace(" ", ""))
+                two, ok2 = _line_seconds([page, page], ecm,
+                                         folder / f"{name}-{mode}-2".replace(" ", ""))
+                per_page = two - one
+                limit = image + signalling
+                note = "" if ok1 == ok2 == "ok" else f"  ({ok1}, {ok2})"
+                print(f"{name:<11} {mode:<10} {octets:>8} {limit:>13.1f} "
+                      f"{f'{image:.1f}+{signalling:.1f}':>14} {per_page:>12.1f} "
+                      f"{per_page / limit:>10.2f}x {one:>14.1f}{note}", flush=True)
+
+
 PARTS: dict[str, Callable[[argparse.Namespace], None]] = {
     "encode": bench_encode,
-    # "end-to-end": seconds per page through the lab's faxmodem (the T.30 engineer's part).
+    "end-to-end": bench_end_to_end,
 }
 
 
@@ -109,6 +199,10 @@ def main() -> None:
     parser.add_argument("--part", choices=sorted(PARTS), action="append",
                         help="run only this part (repeatable); default: all")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--e2e-pages", nargs="+", default=["text", "dense"],
+                        choices=["text", "dense"], help="end-to-end: which pages")
+    parser.add_argument("--e2e-modes", nargs="+", default=["MR", "ECM MMR"],
+                        choices=["MR", "ECM MMR"], help="end-to-end: with and/or without ECM")
     args = parser.parse_args()
     for part in args.part or list(PARTS):
         PARTS[part](args)
