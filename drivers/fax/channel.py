@@ -89,6 +89,8 @@ class ModemChannel:
 
     #: Read slice: how long one blocking read may take, so deadlines are checked often.
     SLICE = 0.02
+    #: Octets per write() call: about 0.6 s of line time at 14400 bit/s.
+    WRITE_CHUNK = 1024
 
     def __init__(
         self,
@@ -177,8 +179,14 @@ class ModemChannel:
 
     def write(self, data: bytes) -> None:
         try:
-            self._port().write(data)
-            self._port().flush()
+            port = self._port()
+            # pyserial's write_timeout bounds one write() call, and a page leaves the modem at
+            # line rate (a dense page is 4-5 min at 14400 bit/s, a text page ~50 s): written
+            # whole it timed out after 30 s. In chunks, each one must drain within the timeout,
+            # so only a modem that stops taking data (flow control held) is an error.
+            for start in range(0, len(data), self.WRITE_CHUNK):
+                port.write(data[start:start + self.WRITE_CHUNK])
+            port.flush()
         except serial.SerialTimeoutException as err:
             raise ModemTimeout(f"{self.url}: write blocked (flow control held)") from err
         except (serial.SerialException, OSError) as err:

@@ -56,8 +56,10 @@ class PageAttempt:
 class PageResult:
     page: int  #: 1-based page number in the job
     attempts: tuple[PageAttempt, ...]
-    #: The far end has (or, as receiver, we kept) this page. With the ``ignore`` RTN policy a
-    #: page answered RTN also counts as delivered, still flagged ``error_page``.
+    #: The far end has (or, as receiver, we received whole) this page. With the ``ignore`` RTN
+    #: policy a page answered RTN also counts as delivered, still flagged ``error_page``; so
+    #: does an ECM block given up with EOR. A received page the line cut short is kept (and
+    #: stored) but not delivered: its attempt says ``INTERRUPTED``.
     delivered: bool
     #: Some attempt was answered RTN/PPR (or, received, failed the quality check).
     error_page: bool

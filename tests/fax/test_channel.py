@@ -168,3 +168,36 @@ def test_cr_and_lf_of_connect_in_different_reads_leave_the_data_clean(tmp_path):
     assert ch.read_data(1) == b"\xff\x03\x40abc"
     assert ch.read_result(1).result is ResultCode.OK
     ch.close()
+
+
+class _SlowPort:
+    """A port that takes data at line rate: any one write() longer than ``limit`` octets
+    would outlast pyserial's write_timeout."""
+
+    in_waiting = 0
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.written = bytearray()
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.limit:
+            raise serial.SerialTimeoutException("Write timeout")
+        self.written += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_page_longer_than_the_write_timeout_is_written_in_chunks(tmp_path):
+    """A dense page takes minutes to leave the modem; one write() of it timed out at 30 s."""
+    port = _SlowPort(limit=ModemChannel.WRITE_CHUNK)
+    ch = ModemChannel("loop://", flow=FlowControl.NONE, lock_dir=None, opener=lambda *a, **k: port)
+    ch.open()
+    page = bytes(range(256)) * 2000  # 512 KB: a dense page
+    ch.send_data(page)
+    assert bytes(port.written) == page.replace(b"\x10", b"\x10\x10") + b"\x10\x03"
