@@ -1,10 +1,10 @@
 """Error correction mode (T.30 Annex A, T.4 Annex A): the page in numbered HDLC frames, sans-IO.
 
 The coded page is cut into *partial pages* (blocks) of at most 256 frames of 256 (or 64)
-octets. Each frame is ``FF 03 06 <number> <data>`` (FCD, T.4 A.3.6.1); three RCP frames
+octets. Each frame is ``FF 03 06 <number> <data>`` (FCD, T.4 Annex A); three RCP frames
 ``FF 03 86`` end a block's transmission. The sender follows with PPS (page, block, frame count
 and the post-page command, NULL inside a page), the receiver answers MCF, or PPR with a bitmap
-of the frames it lacks, which the sender resends (T.30 A.4).
+of the frames it lacks, which the sender resends (T.30 Annex A).
 
 spandsp 0.0.6's T.31 (and most real modems) offer ``+FTH/+FRH`` only at 300 bit/s, so these
 frames are HDLC-framed here (``hdlc.py``) and go through ``+FTM``/``+FRM`` as plain data, as
@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from . import hdlc
 from .frames import ADDRESS, CONTROL, FCF, FrameError
 
-FRAMES_PER_BLOCK = 256  #: T.30 A.1: a partial page is at most 256 frames
-RCP_FRAMES = 3  #: T.4 A.3.6.2: RCP is sent three times at the end of each block
-#: T.30 A.4.1: PPS's first FIF octet when the block is not the page's last.
+FRAMES_PER_BLOCK = 256  #: T.30 Annex A: a partial page is at most 256 frames
+RCP_FRAMES = 3  #: RCP is sent three times at the end of each block (T.4 Annex A; spandsp does)
+#: PPS's first FIF octet when the block is not the page's last (PPS-NULL).
 NULL_PPM = 0x00
 #: PPRs for one block before the sender must choose CTC (go on, slower) or EOR (give up on it).
 PPR_LIMIT = 4
 #: Flags before the first frame, in seconds of line time: the far end's HDLC receiver needs a
-#: run of them to declare framing (spandsp counts several), and T.30 A.3.1 asks for 200 ms.
+#: run of them to declare framing (spandsp counts several); 200 ms is ample at any rate.
 PREAMBLE_SECONDS = 0.2
 
 
@@ -85,7 +85,7 @@ def encode_block(block: Block, numbers: Iterable[int], bit_rate: int) -> bytes:
 
 @dataclass(frozen=True)
 class PartialPageSignal:
-    """PPS's FIF (T.30 A.4.1): the post-page command, page and block counters, frame count."""
+    """PPS's FIF (T.30 Annex A): the post-page command, page and block counters, frame count."""
 
     ppm: int  #: FCF of MPS/EOP/EOM (X bit included as sent), or NULL_PPM inside a page
     page: int

@@ -457,7 +457,7 @@ class T30Engine:
             return self._end(HangupCode.INCOMPATIBLE, "no modulation in common", now)
         resolution = Resolution.FINE if self.config.fine and caps.fine else Resolution.STANDARD
         use_ecm = self.config.ecm and caps.ecm
-        # MMR exists only under ECM (T.30 Table 2 note: bit 31 needs bit 27): an MMR error
+        # MMR exists only under ECM (T.30 Table 2: bit 31 goes with bit 27): an MMR error
         # spoils the rest of the page, so it is only sent where no error survives.
         coding = (Coding.MMR if use_ecm and caps.mmr else
                   Coding.MR if self.config.mr and caps.mr else Coding.MH)
@@ -465,7 +465,7 @@ class T30Engine:
             speed=speed, resolution=resolution, coding=coding,
             width=Width.A4, length=frames.Length.UNLIMITED if caps.length is frames.Length.UNLIMITED
             else frames.Length.A4,
-            # The ECM receiver buffers frames: no minimum scan line time (T.30 Table 2 note 33).
+            # The ECM receiver buffers frames: no minimum scan line time (spandsp sends 0 ms too).
             min_scan_ms=0 if use_ecm else caps.scan_ms_for(resolution),
             ecm=use_ecm, ecm_frame_size=self.config.ecm_frame_size,
         )
@@ -633,7 +633,7 @@ class T30Engine:
 
     def _on_ppr(self, event: ModemEvent, now: float) -> Command:
         """Frames were lost: resend them, or after the fourth PPR go slower (CTC) or give the
-        block up (EOR) -- T.30 A.4.3, spandsp's PPR_LIMIT_BEFORE_CTC_OR_EOR."""
+        block up (EOR) -- T.30 Annex A; spandsp's PPR_LIMIT_BEFORE_CTC_OR_EOR is 4 too."""
         assert self._frame is not None and self.session is not None
         self._attempt(PageStatus.PARTIAL_PAGE_REQUEST)
         self._rnr_since = None
@@ -656,7 +656,7 @@ class T30Engine:
 
     def _ctc(self) -> Frame:
         assert self.session is not None
-        # T.30 A.4.2: CTC's FIF is DCS's first two octets, naming the new data rate.
+        # CTC's FIF: DCS's first two octets, naming the new data rate (as spandsp sends it).
         return Frame(FCF.CTC, self.session.encode()[:2])
 
     def _eor(self) -> Frame:
@@ -686,7 +686,7 @@ class T30Engine:
         return self._send(State.S_SEND_EOR, self._eor())
 
     def _on_rnr(self, event: ModemEvent, now: float) -> Command:
-        """Receiver not ready: ask again with RR until it is, for at most T5 (T.30 A.4.4)."""
+        """Receiver not ready: ask again with RR until it is, for at most T5 (T.30 5.4.3)."""
         if self._rnr_since is None:
             self._rnr_since = now
         elif now - self._rnr_since >= self.timers.t5:
@@ -883,7 +883,7 @@ class T30Engine:
         return self._send_ecm_response(Frame(FCF.ERR))
 
     def _on_ctc(self, event: ModemEvent, now: float) -> Command:
-        """Continue to correct at the data rate CTC names (T.30 A.4.2): CTR, then the frames
+        """Continue to correct at the data rate CTC names: CTR, then the frames
         come with long training at the new rate."""
         assert self._frame is not None and self.session is not None
         try:
