@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gatewayd import audit, sequences
+from gatewayd.billing.money import format_price
 from gatewayd.audit import Caller
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.models import (
@@ -119,7 +120,7 @@ def view(ticket: Ticket) -> dict[str, Any]:
                 "description": c.description,
                 "quantity": str(c.quantity),
                 "unit": c.unit,
-                "unit_price": str(c.unit_price),
+                "unit_price": format_price(c.unit_price),
                 "amount": _money(c.amount),
                 "rule": c.rule,
                 "rate_version": c.rate_version,

@@ -20,9 +20,9 @@ ctl ticket settle "$copy" --method account
 echo "== an errand for a walk-in guest: fees up front (temporary receipt), formal receipt at the end"
 errand=$(ctl --json ticket open errand --guest "张先生" --phone 13800138000 --note "courier to Pudong" \
          | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-ctl charge "$errand" "Courier fee (quoted)" 1 30.00
-ctl charge "$errand" "Service charge" 1 10.00
-ctl pay "$errand" 30.00
+ctl quote errand "Courier to Pudong" 30.00                        # the price shown and accepted first
+ctl quote errand "Courier to Pudong" 30.00 --ticket "$errand"     # ... and put on the form
+ctl pay "$errand" 30.00                                           # the courier fee, collected up front
 ctl ticket start "$errand"
 ctl ticket finish "$errand"
 ctl ticket complete "$errand" --signed-by "张先生"
