@@ -147,7 +147,7 @@ def _log_ids(route: Route, params: dict[str, str]) -> dict[str, str]:
     names = {}
     for before, segment in zip(route.segments, route.segments[1:]):
         if segment.startswith("{"):
-            names[before.removesuffix("s")] = params[segment.strip("{}")]
+            names[before.removesuffix("s")] = params[segment.strip("{}").partition(":")[0]]
     return names
 
 
@@ -159,9 +159,13 @@ def _find(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
         if len(pattern) != len(segments):
             continue
         params: dict[str, str] = {}
-        for want, got in zip(pattern, segments):
+        for n, (want, got) in enumerate(zip(pattern, segments)):
             if want.startswith("{"):
-                params[want.strip("{}")] = got
+                name, _, kind = want.strip("{}").partition(":")
+                if kind == "int" and not got.isdigit():  # "{id:int}": a row id, never a name
+                    what = pattern[n - 1].removesuffix("s") if n else name
+                    raise NotFound(f"no {what} {got!r} ({what} ids are numbers)")
+                params[name] = got
             elif want != got:
                 break
         else:
@@ -190,7 +194,8 @@ def openapi_document(routes: list[Route]) -> dict[str, Any]:
                 "default": {"description": "An error, as RFC 9457 problem details", **problem_ref},
             },
         }
-        params = [{"name": p.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
+        params = [{"name": p.strip("{}").partition(":")[0], "in": "path", "required": True,
+                   "schema": {"type": "integer" if p.endswith(":int}") else "string"}}
                   for p in route.segments if p.startswith("{")]
         params += [{"name": name, "in": "query", "schema": spec} for name, spec in route.query.items()]
         if params:

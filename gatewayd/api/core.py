@@ -11,7 +11,6 @@ import gatewayd
 from gatewayd import events as event_ledger
 from gatewayd.api.app import MONEY, TICKET_ID, Api, Call, Route, obj, openapi_document
 from gatewayd.api.server import Response
-from gatewayd.errors import NotFound
 from gatewayd.models import PaymentMethod, TicketKind, TicketState
 
 VERSION = {"type": "integer", "minimum": 1, "description": "the version you last read; 409 if it changed"}
@@ -99,11 +98,7 @@ def list_events(api: Api, call: Call) -> list[dict[str, Any]]:
 
 
 def attach_event(api: Api, call: Call) -> dict[str, Any]:
-    try:
-        event_id = int(call.params["id"])
-    except ValueError as err:
-        raise NotFound(f"no device event {call.params['id']!r} (event ids are numbers)") from err
-    return api.ledger.attach_event(call.caller, event_id, call.body["ticket"])
+    return api.ledger.attach_event(call.caller, int(call.params["id"]), call.body["ticket"])
 
 
 def audit_trail(api: Api, call: Call) -> list[dict[str, Any]]:
@@ -212,7 +207,7 @@ ROUTES: list[Route] = [
             "limit": {"type": "integer", "minimum": 1, "maximum": 5000},
         },
     ),
-    Route("POST", "/events/{id}/attach", "Put an unattributed event on a ticket", attach_event,
+    Route("POST", "/events/{id:int}/attach", "Put an unattributed event on a ticket", attach_event,
           body=obj(["ticket"], ticket=TICKET_ID)),
     Route(
         "GET", "/audit", "The audit trail, newest first", audit_trail,

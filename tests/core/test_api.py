@@ -155,6 +155,8 @@ BAD_REQUESTS = [
     ("GET", "/tickets?since=yesterday", None, 422, "ISO 8601"),
     ("GET", "/nowhere", None, 404, "no such endpoint /nowhere"),
     ("DELETE", "/tickets", None, 405, "DELETE is not allowed"),
+    ("POST", "/events/abc/attach", b'{"ticket": "T-2026-000001"}', 404, "no event 'abc' (event ids are numbers)"),
+    ("GET", "/fax/jobs/x1", None, 404, "no job 'x1' (job ids are numbers)"),
     ("POST", "/events", b'{"kind": "fax_call", "device": "m1", "natural_key": "k", "occurred_at": "2026-11-26T09:00:00"}',
      422, "must include a UTC offset"),
 ]
