@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from drivers.snmp.anomalies import billable_deltas
@@ -116,6 +116,11 @@ def holder(session: Session, device: str) -> Ticket | None:
 
 
 def check_free(session: Session, device: str) -> None:
+    """Refuse a second copy ticket on a copier. Called in the transaction that opens the ticket;
+    on PostgreSQL (several sites, several writers) a transaction-scoped advisory lock per copier
+    makes the check and the insert one step, so two desks cannot both take it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:device))"), {"device": f"copier:{device}"})
     taken = holder(session, device)
     if taken is not None:
         raise Conflict(
