@@ -251,6 +251,11 @@ def _routes(raw: Any, problems: list[tuple[str, str]]) -> tuple[RoutingRule, ...
             problems.append((f"routes[{i}]", "must be a table"))
             continue
         _unknown(rule, {"tenant", *fields}, where, problems)
+        if rule.get("subaddress"):
+            # Refused rather than ignored: a rule that silently never matches loses faxes to 待查.
+            problems.append((f"{where}subaddress", "routing by T.30 sub-address is not supported yet (the modem "
+                             "driver does not record SUB); route by called_number or station_id"))
+            continue
         values = {k: rule.get(k, "") for k in ("tenant", *fields)}
         bad = [k for k, v in values.items() if not isinstance(v, str)]
         problems.extend((f"{where}{k}", f"must be a string, got {values[k]!r}") for k in bad)
@@ -259,7 +264,7 @@ def _routes(raw: Any, problems: list[tuple[str, str]]) -> tuple[RoutingRule, ...
         if not values["tenant"].strip():
             problems.append((f"{where}tenant", "is required (a company in the tenant roster)"))
         elif not any(values[k] for k in fields):
-            problems.append((f"routes[{i}]", f"needs at least one of {', '.join(fields)}"))
+            problems.append((f"routes[{i}]", "needs called_number or station_id"))
         else:
             rules.append(RoutingRule(**values))
     return tuple(rules)
