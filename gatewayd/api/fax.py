@@ -12,11 +12,13 @@ import base64
 import binascii
 import uuid
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from gatewayd import billing
 from gatewayd.api.app import TICKET_ID, Api, Call, Route, obj
-from gatewayd.errors import InvalidValue
+from gatewayd.api.server import Response
+from gatewayd.errors import InvalidValue, NotFound
 from gatewayd.faxing import documents, incoming, jobs
 from gatewayd.models import FaxInState, FaxJobState
 
@@ -123,6 +125,23 @@ def get_incoming(api: Api, call: Call) -> dict[str, Any]:
         return incoming.view(incoming.find(s, call.params["id"]))
 
 
+def incoming_document(api: Api, call: Call) -> Response:
+    """The received pages: the TIFF Class F file, or its page-1 PNG preview (``?preview=true``)."""
+    with api.ledger.transaction() as s:
+        entry = incoming.find(s, call.params["id"])
+    if not entry.document_path:
+        raise NotFound(f"received fax {entry.id} has no stored pages (the call ended before any page)")
+    path = Path(entry.document_path)
+    if call.query.get("preview"):
+        path = path.with_suffix(".png")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as err:
+        raise NotFound(f"the pages of received fax {entry.id} are gone from the spool ({path})") from err
+    kind = "image/png" if path.suffix == ".png" else "image/tiff"
+    return Response(200, data, kind, [("content-disposition", f'inline; filename="fax-{entry.id}{path.suffix}"')])
+
+
 def assign_incoming(api: Api, call: Call) -> dict[str, Any]:
     b = call.body
     with api.ledger.transaction() as s:
@@ -188,6 +207,8 @@ ROUTES: list[Route] = [
     Route("GET", "/fax/incoming", "Received faxes (the incoming register)", list_incoming,
           query={"state": {"type": "string", "enum": [s.value for s in FaxInState]}, "date": DATE}),
     Route("GET", "/fax/incoming/{id:int}", "One received fax", get_incoming),
+    Route("GET", "/fax/incoming/{id:int}/document", "A received fax's pages (TIFF Class F; PNG preview of "
+          "page 1 with preview=true)", incoming_document, query={"preview": {"type": "boolean"}}),
     Route("POST", "/fax/incoming/{id:int}/assign", "Say whose a received fax is: opens its pickup ticket, billed per page",
           assign_incoming, body=obj(company={"type": "string", "maxLength": 200}, room={"type": "string", "maxLength": 50},
                                     guest_name={"type": "string", "maxLength": 200},

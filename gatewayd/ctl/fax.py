@@ -62,6 +62,13 @@ def show_incoming(items: list[dict[str, Any]]) -> str:
     return render(["fax", "received", "state", "from", "pages", "for", "room", "ticket"], rows, numeric=(4,))
 
 
+def fetch(args: argparse.Namespace, client: Client) -> Result:
+    target = f"/fax/incoming/{args.entry}/document" + ("?preview=true" if args.preview else "")
+    data = client.request_bytes("GET", target)
+    Path(args.out).write_bytes(data)
+    return {"entry": args.entry, "file": args.out, "bytes": len(data)}, f"wrote {args.out} ({len(data)} bytes)"
+
+
 def incoming(args: argparse.Namespace, client: Client) -> Result:
     items = client.get("/fax/incoming", state=args.state, date=args.date)
     return items, show_incoming(items)
@@ -132,6 +139,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", choices=["pending", "assigned", "archived"], help="pending = 待查")
     p.add_argument("--date", help="local date, e.g. 2026-11-26")
     p.set_defaults(handler=incoming)
+    p = fax.add_parser("fetch", help="save a received fax's pages (TIFF) or its page-1 preview (PNG)")
+    p.add_argument("entry", type=int)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--preview", action="store_true", help="the PNG preview of page 1 instead of the TIFF")
+    p.set_defaults(handler=fetch)
     p = fax.add_parser("assign", help="say whose a received fax is (opens its pickup ticket)")
     p.add_argument("entry", type=int)
     p.add_argument("--company")

@@ -190,6 +190,12 @@ def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, t
     with Image.open(entry["document_path"]) as tiff:
         assert tiff.n_frames == 2 and tiff.size == (1728, 1100)
     assert Path(entry["document_path"].replace(".tif", ".png")).exists()
+    for out, options in ((tmp_path / "got.tif", ()), (tmp_path / "got.png", ("--preview",))):
+        fetched = d.ctl("fax", "fetch", str(entry["id"]), "--out", str(out), *options)
+        assert fetched.returncode == 0, fetched.stderr
+    assert (tmp_path / "got.tif").read_bytes() == Path(entry["document_path"]).read_bytes()
+    with Image.open(tmp_path / "got.png") as preview:
+        assert preview.format == "PNG"
 
     t = d.client().get(f"/tickets/{entry['ticket']}")
     assert t["kind"] == "fax_in" and t["state"] == "awaiting_customer" and t["tenant"] == ACME
