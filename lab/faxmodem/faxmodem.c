@@ -142,26 +142,29 @@ static size_t out_len;
 static awgn_state_t *line_noise;
 static volatile sig_atomic_t stop_requested;
 
+static void vlogmsg(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "faxmodem: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 static void logmsg(const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "faxmodem: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vlogmsg(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 static void die(const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "faxmodem: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vlogmsg(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     exit(2);
 }
 
