@@ -72,14 +72,27 @@ class Ledger:
 
     # -- tickets -------------------------------------------------------------------------------
 
-    def open_ticket(self, caller: Caller, *, company: str | None = None, **fields: Any) -> dict[str, Any]:
+    def open_ticket(
+        self,
+        caller: Caller,
+        *,
+        company: str | None = None,
+        before: Callable[[Session], None] | None = None,
+        after: Callable[[Session, Ticket], Any] | None = None,
+        **fields: Any,
+    ) -> Any:
+        """Open a ticket; ``before``/``after`` run in the same transaction (a copy ticket checks its
+        copier is free first and stores the opening meter reading after) and ``after`` gives the
+        result (default: the ticket's view)."""
         now = self.clock()
         for attempt in range(3):
             try:
                 with self.transaction() as s:
+                    if before:
+                        before(s)
                     tenant = tenants.find(s, company) if company else None
                     ticket = tickets.open_ticket(s, caller, now, self.year(now), tenant=tenant, **fields)
-                    return tickets.view(ticket)
+                    return after(s, ticket) if after else tickets.view(ticket)
             except IntegrityError:
                 # Two sites took the first number of a year at once; the loser simply retries.
                 if attempt == 2:

@@ -16,11 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import IntegrityError
 
 from drivers.snmp.errors import CountersNotSettled, NoReading
 from drivers.snmp.reading import MeterReading
-from gatewayd import tenants, tickets
+from gatewayd import tickets
 from gatewayd.api.app import Api, Call, Route, obj
 from gatewayd.copying import metering
 from gatewayd.errors import Conflict, InvalidValue, LedgerError
@@ -67,23 +66,18 @@ def _check_free(api: Api, device: str) -> None:
 
 
 def _open(api: Api, call: Call, reading: MeterReading | None, max_pages_per_minute: int) -> dict[str, Any]:
-    fields = dict(call.body)
-    company = fields.pop("company", None)
-    now = api.ledger.clock()
-    for attempt in range(3):
-        try:
-            with api.ledger.transaction() as s:
-                if fields.get("device"):
-                    metering.check_free(s, fields["device"])  # again: another desk may have opened one meanwhile
-                tenant = tenants.find(s, company) if company else None
-                ticket = tickets.open_ticket(s, call.caller, now, api.ledger.year(now), tenant=tenant, **fields)
-                metering.start_meter(s, call.caller, now, ticket, reading, max_pages_per_minute=max_pages_per_minute)
-                return _with_meter(s, ticket)
-        except IntegrityError:
-            # As Ledger.open_ticket: two sites took the first number of a year at once; retry.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    device = call.body.get("device")
+
+    def before(s: Any) -> None:
+        if device:
+            metering.check_free(s, device)  # again: another desk may have opened one meanwhile
+
+    def after(s: Any, ticket: Ticket) -> dict[str, Any]:
+        metering.start_meter(s, call.caller, ticket.created_at, ticket, reading,
+                             max_pages_per_minute=max_pages_per_minute)
+        return _with_meter(s, ticket)
+
+    return api.ledger.open_ticket(call.caller, before=before, after=after, **call.body)
 
 
 def extend_open(route: Route) -> Route:
