@@ -76,6 +76,9 @@ class ScriptedModem:
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from PIL import Image, ImageDraw
 
 from drivers.fax import class1, frames, t4
 from drivers.fax.documents import FaxPage
@@ -247,3 +250,14 @@ def text_bitmap(rows: int = 400, seed: int = 1) -> t4.Bitmap:
         for i in range(band, min(band + 24, rows)):
             out.append(bytes(row) if i - band < 12 and (i - band) % 5 else bytes(stride))
     return t4.Bitmap.from_rows(t4.A4_WIDTH, out)
+
+
+def two_page_tiff(path: Path) -> Path:
+    """A 2-page fax TIFF (G3, 204x98 dpi) for the lab's far end to send: one bar per page."""
+    images = []
+    for n in range(2):
+        im = Image.new("1", (1728, 1100), 1)
+        ImageDraw.Draw(im).rectangle([100, 100 + n * 300, 1600, 160 + n * 300], fill=0)
+        images.append(im)
+    images[0].save(path, save_all=True, append_images=images[1:], compression="group3", dpi=(204, 98))
+    return path

@@ -24,7 +24,7 @@ from drivers.fax.modem import FaxModem
 from drivers.fax.record import CallStatus, Direction, HangupCode, PageStatus
 from drivers.fax.t30 import RtnMethod, RtnPolicy
 
-from .helpers import bar_page
+from .helpers import bar_page, two_page_tiff
 
 pytestmark = pytest.mark.slow
 
@@ -146,15 +146,6 @@ def test_busy_and_no_answer(fax_lab, tmp_path, flag, code, outcome):
     assert far["outcome"] == outcome
 
 
-def two_page_tiff(path: Path) -> Path:
-    images = []
-    for n in range(2):
-        im = Image.new("1", (1728, 1100), 1)
-        ImageDraw.Draw(im).rectangle([100, 100 + n * 300, 1600, 160 + n * 300], fill=0)
-        images.append(im)
-    images[0].save(path, save_all=True, append_images=images[1:], compression="group3",
-                   dpi=(204, 98))
-    return path
 
 
 def test_receive_two_pages(fax_lab, tmp_path):

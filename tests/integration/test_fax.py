@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from lab.faxmodem.peer import FaxPeer
 from tests.conftest import Daemon, write_config
 from tests.fax.conftest import fax_lab, faxmodem_binary  # noqa: F401 - fixtures
+from tests.fax.helpers import two_page_tiff
 
 pytestmark = pytest.mark.slow
 
@@ -93,14 +94,6 @@ def two_page_pdf(path: Path) -> Path:
     return path
 
 
-def two_page_tiff(path: Path) -> Path:
-    images = []
-    for n in range(2):
-        im = Image.new("1", (1728, 1100), 1)
-        ImageDraw.Draw(im).rectangle([100, 100 + n * 300, 1600, 160 + n * 300], fill=0)
-        images.append(im)
-    images[0].save(path, save_all=True, append_images=images[1:], compression="group3", dpi=(204, 98))
-    return path
 
 
 def fax_ticket(d: Daemon, **fields: Any) -> str:
