@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from drivers.snmp.anomalies import counter_step
 from gatewayd.errors import InvalidValue
 from gatewayd.models import (
     Attribution,
@@ -45,7 +46,7 @@ class DeviceLine:
     opening_at: str = ""
     closing: int | None = None
     closing_at: str = ""
-    metered: int | None = None  #: None: fewer than two readings this month
+    metered: int | None = None  #: None: fewer than two readings this month, or a reset
     billed_copy_sides: int = 0
     billed_print_sides: int = 0
     unattributed_print_sides: int = 0
@@ -132,10 +133,10 @@ def _meters(session: Session, start: datetime, end: datetime) -> dict[str, Devic
         (opening, _), (closing, wraps_at) = _counter(first.payload)[name], _counter(last.payload)[name]
         line.counter, line.opening, line.closing = name, opening, closing
         line.opening_at, line.closing_at = first.occurred_at.isoformat(), last.occurred_at.isoformat()
-        if len(rows) > 1:
-            delta = closing - opening
-            # A Counter32 that wrapped once still gives the pages; a reset is an anomaly of its own.
-            line.metered = delta + wraps_at if delta < 0 and wraps_at else delta
+        step = counter_step(opening, closing, wraps_at) if len(rows) > 1 else None
+        # A counter that wrapped once still gives the pages; a reset leaves them unknown (None)
+        # and shows among the device's anomalies.
+        line.metered = step[0] if step is not None else None
     for device, count in session.execute(
         select(DeviceAnomaly.device, func.count())
         .where(DeviceAnomaly.observed_at >= start, DeviceAnomaly.observed_at < end)

@@ -135,17 +135,24 @@ def billable_deltas(opened: MeterReading, closed: MeterReading,
 
 
 def _step(old: Counter, new: Counter) -> tuple[int, bool] | None:
-    """(delta, wrapped), or None for a decrease that is no wrap.
+    if old.wraps_at != new.wraps_at:
+        return None if new.value < old.value else (new.value - old.value, False)
+    return counter_step(old.value, new.value, old.wraps_at)
+
+
+def counter_step(before: int, after: int, wraps_at: int | None) -> tuple[int, bool] | None:
+    """Pages a counter advanced from ``before`` to ``after``: (delta, wrapped), or None for a
+    decrease that is no wrap (a reset, a board replaced) -- the one place that decides.
 
     A decrease counts as a wrap only when the counter has a modulus and the wrapped delta is
     under half of it: a reset to near zero from low values must not read as 4 billion pages.
     """
-    if new.value >= old.value:
-        return new.value - old.value, False
-    if old.wraps_at is None or new.wraps_at != old.wraps_at:
+    if after >= before:
+        return after - before, False
+    if wraps_at is None:
         return None
-    wrapped = new.value + old.wraps_at - old.value
-    return (wrapped, True) if wrapped < old.wraps_at // 2 else None
+    wrapped = after + wraps_at - before
+    return (wrapped, True) if wrapped < wraps_at // 2 else None
 
 
 def _allowance(elapsed_s: float, max_pages_per_minute: int) -> int:

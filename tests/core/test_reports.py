@@ -76,3 +76,16 @@ def test_an_empty_month_and_a_bad_month(daemon: Daemon) -> None:
     with pytest.raises(Refused) as refused:
         c.get("/reports/monthly/2026-13")
     assert refused.value.status == 422 and "month must look like 2026-11" in refused.value.detail
+
+
+def test_a_counter_reset_is_no_four_billion_pages(daemon: Daemon) -> None:
+    """A board replaced mid-month restarts the counter near zero: the month's pages are unknown
+    (the anomaly says why), never the Counter32 modulus minus the old value."""
+    c = daemon.client()
+    meter(c, "reset-mfp", "2026-11-02T08:00:00+08:00", 15_000)
+    meter(c, "reset-mfp", "2026-11-25T20:00:00+08:00", 120)
+    meter(c, "wrap-mfp", "2026-11-02T08:00:00+08:00", 2**32 - 30)
+    meter(c, "wrap-mfp", "2026-11-25T20:00:00+08:00", 70)
+    devices = {d["device"]: d for d in c.get(f"/reports/monthly/{MONTH}")["devices"]}
+    assert (devices["reset-mfp"]["metered"], devices["reset-mfp"]["unbilled"]) == (None, None)
+    assert devices["wrap-mfp"]["metered"] == 100
