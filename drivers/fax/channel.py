@@ -20,10 +20,11 @@ from pathlib import Path
 import serial
 
 from . import dle
+from .errors import FaxError
 from .lock import DEFAULT_LOCK_DIR, PortLock
 
 
-class ChannelError(Exception):
+class ChannelError(FaxError):
     """A local failure of the modem channel (not something the far fax machine did)."""
 
 
@@ -124,9 +125,11 @@ class ModemChannel:
     # ------------------------------------------------------------------ open / close
 
     def open(self) -> None:
-        if self._lock is not None:
-            self._lock.acquire()
+        """Lock and open the port: ``PortLockError`` if another program holds it, ``PortGone``
+        if it cannot be opened (the lock is released again)."""
         try:
+            if self._lock is not None:
+                self._lock.acquire()
             self.port = self._opener(
                 self.url,
                 baudrate=self.baudrate,

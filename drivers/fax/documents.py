@@ -24,6 +24,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from .errors import FaxError
 from .frames import Resolution, Session, Width
 from .t4 import A4_WIDTH, Bitmap, DecodedPage, EncodeOptions, encode, min_line_bits
 from .tiff import LINES_PER_INCH, PELS_PER_INCH, TiffPage, write_fax_tiff
@@ -32,7 +33,7 @@ from .tiff import LINES_PER_INCH, PELS_PER_INCH, TiffPage, write_fax_tiff
 A4_LINES = {Resolution.STANDARD: 1143, Resolution.FINE: 2287, Resolution.SUPERFINE: 4574}
 
 
-class DocumentError(Exception):
+class DocumentError(FaxError):
     """A document could not be turned into fax pages (unknown type, renderer failure)."""
 
 

@@ -9,8 +9,10 @@ Failed sends are retried per ``RetryPolicy`` (HylaFAX's defaults); a retry sends
 the far end has not confirmed yet, as HylaFAX does. A job is ``done`` only when every page was
 delivered, so a call that sent 0 of N pages never ends a job as done.
 
-A modem that cannot be opened or vanishes (USB unplugged, the lab's pty closed) is reopened with
-back-off; its jobs wait, ``status()`` shows it ``down`` with the error. Cancelling an active job
+A modem that cannot be opened, is locked by another program (mgetty, minicom) or vanishes (USB
+unplugged, the lab's pty closed) is reopened with back-off; its jobs wait, ``status()`` shows it
+``down`` with the error, and the other modems carry on: a worker catches ``FaxError``, the driver's
+one exception root, so nothing one modem does ends the driver. Cancelling an active job
 makes the worker's port fail its next read or write (within one 20 ms read slice): the T.30
 engine ends the call as a local modem error, the call record is still emitted, and the modem is
 reopened (a real modem hangs up on the DTR drop of the close).
@@ -33,8 +35,9 @@ import serial
 import structlog
 
 from . import documents, t4
-from .channel import ChannelError, ModemChannel
+from .channel import ModemChannel
 from .config import FaxConfig, ModemConfig, RetryPolicy
+from .errors import FaxError
 from .modem import FaxModem, NoIncomingCall
 from .pages import ReceivedPage
 from .record import CallStatus, FaxCall, HangupCode
@@ -296,7 +299,7 @@ class FaxDriver:
             modem = self._modem(worker)
             try:
                 modem.open()
-            except ChannelError as err:
+            except FaxError as err:  # locked by another program, missing, mute: this modem only
                 modem.close()
                 self._down(worker, err, backoff)
                 self._stop.wait(backoff)
@@ -305,7 +308,7 @@ class FaxDriver:
             backoff = FIRST_BACKOFF_S
             try:
                 self._serve(worker, modem, emit)
-            except ChannelError as err:
+            except FaxError as err:
                 if not self._stop.is_set():
                     self._down(worker, err, FIRST_BACKOFF_S)
                     self._stop.wait(FIRST_BACKOFF_S)

@@ -16,13 +16,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from .errors import FaxError
+
 ADDRESS = 0xFF
 CONTROL = 0x03  #: not the last frame of a burst
 CONTROL_FINAL = 0x13  #: P/F bit set: last frame before the line turns around
 X_BIT = 0x01  #: T.30 5.3.6.1: set in frames of the station that received a valid DIS
 
 
-class FrameError(ValueError):
+class FrameError(FaxError, ValueError):
     """Bytes that are not a T.30 frame we understand (the engine turns this into an event)."""
 
 

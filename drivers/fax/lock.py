@@ -12,20 +12,31 @@ import errno
 import os
 from pathlib import Path
 
+from .errors import FaxError
+
 DEFAULT_LOCK_DIR = Path("/var/lock")
 
 
-class PortLockError(Exception):
+class PortLockError(FaxError):
     """The port's lock could not be taken."""
 
 
 class PortBusy(PortLockError):
-    """A live process holds the port."""
+    """A live process holds the port: mgetty, minicom, another fax program."""
 
     def __init__(self, device: str, pid: int):
         self.device = device
         self.pid = pid
-        super().__init__(f"{device} is locked by live process {pid}")
+        self.owner = process_name(pid)
+        super().__init__(f"{device}: port locked by pid {pid} ({self.owner})")
+
+
+def process_name(pid: int) -> str:
+    """What the lock's owner is called (``/proc/<pid>/comm``), for the person who must stop it."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"  # gone since, or /proc hidden (hidepid)
 
 
 def lock_name(device: str) -> str:
@@ -98,11 +109,13 @@ class PortLock:
 
     def _try_link(self) -> bool:
         tmp = self.path.with_name(f".{self.path.name}.{self.pid}")
-        tmp.write_bytes(format_pid(self.pid))
         try:
+            tmp.write_bytes(format_pid(self.pid))
             os.link(tmp, self.path)
         except FileExistsError:
             return False
+        except OSError as err:  # lock dir missing or not ours to write (group uucp/dialout?)
+            raise PortLockError(f"{self.device}: cannot create lock {self.path}: {err}") from err
         finally:
             tmp.unlink(missing_ok=True)
         return True

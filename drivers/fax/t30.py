@@ -25,6 +25,7 @@ from . import ecm, frames, t4
 from .class1 import (Answer, CallFailed, CarrierLost, Command, Dial, Done, FramesReceived, HangUp,
                      ImageReceived, ModemEvent, ModemFailed, ReceiveFrames, ReceiveImage,
                      SendFrames, SendImage, TimedOut, WrongCarrier)
+from .errors import FaxError
 from .frames import FCF, Capabilities, Coding, Frame, FrameError, Resolution, Session, Speed, Width
 from .pages import OutgoingPage, PageChecker, PageQuality, ReceivedPage
 from .record import HangupCause, HangupCode, PageAttempt, PageResult, PageStatus
@@ -33,11 +34,11 @@ from .t4 import CopyQualityPolicy
 ALL_FAMILIES = frozenset({"V.17", "V.29", "V.27ter"})
 
 
-class LocalProtocolError(Exception):
+class LocalProtocolError(FaxError):
     """We (or our caller) drove the engine wrongly: an event in a state that cannot take it."""
 
 
-class RemoteProtocolError(Exception):
+class RemoteProtocolError(FaxError):
     """The far end broke T.30. The engine reports it in the outcome rather than raising it."""
 
 

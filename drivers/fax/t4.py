@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .errors import FaxError
 from .frames import FCF, Coding, Session
 from .pages import PageQuality
 
@@ -368,7 +369,7 @@ def _encode_mmr(coded: list[list[int]], width: int, options: EncodeOptions) -> s
 # ---- Decoding --------------------------------------------------------------------------------
 
 
-class LineError(Exception):
+class LineError(FaxError):
     """One coded line could not be decoded (internal: it becomes a bad line)."""
 
 

@@ -3,7 +3,8 @@ import subprocess
 
 import pytest
 
-from drivers.fax.lock import PortBusy, PortLock, lock_name, read_pid
+from drivers.fax.errors import FaxError
+from drivers.fax.lock import PortBusy, PortLock, PortLockError, lock_name, read_pid
 
 
 def test_names_follow_uucp_convention():
@@ -44,6 +45,8 @@ def test_live_lock_is_respected(tmp_path):
         with pytest.raises(PortBusy) as err:
             PortLock("/dev/ttyS0", tmp_path).acquire()
         assert err.value.pid == proc.pid
+        # What the front desk reads in `gatewayctl devices`: who to stop, by pid and name.
+        assert str(err.value) == f"/dev/ttyS0: port locked by pid {proc.pid} (sleep)"
         assert read_pid(tmp_path / "LCK..ttyS0") == proc.pid  # not touched
     finally:
         proc.kill()
@@ -56,3 +59,10 @@ def test_release_does_not_remove_someone_elses_lock(tmp_path):
     lock.path.write_text(f"{1:>10d}\n")  # init took it over (can't happen, but must not be deleted)
     lock.release()
     assert lock.path.exists()
+
+
+def test_a_lock_dir_that_cannot_be_written_is_a_lock_error_naming_it(tmp_path):
+    missing = tmp_path / "no-such-dir"
+    with pytest.raises(PortLockError, match=f"cannot create lock {missing}/LCK..ttyS0") as err:
+        PortLock("/dev/ttyS0", missing).acquire()
+    assert isinstance(err.value, FaxError)  # the driver's edge catches this one root

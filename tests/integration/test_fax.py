@@ -9,6 +9,7 @@ to match; retry back-off and the archive period are cut to fractions of a second
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,28 @@ HK = "9,0085221234567"  # outside line, then Hong Kong: rated at 8.00/min (confi
 ACME = "Acme Trading Ltd"
 
 
-def fax_config(directory: Path, db_url: str, port: Path, **fax: Any) -> Path:
+def modem_tables(directory: Path, ports: tuple[Path, ...]) -> str:
+    """``lab0`` on the first port, ``lab1``... on the others, each with its own lock directory
+    (the lab's ptys are all called ``ttyFAX``, so they would share one UUCP lock name)."""
+    tables = []
+    for n, port in enumerate(ports):
+        lock_dir = directory if n == 0 else directory / f"locks-lab{n}"
+        lock_dir.mkdir(exist_ok=True)
+        tables.append(f'''
+[[fax.modems]]
+name = "lab{n}"
+port = "{port}"
+flow_control = "none"
+lock_dir = "{lock_dir}"
+station_id = "{STATION}"
+own_number = "5550100"
+rings_before_answer = 2
+timer_scale = {1 / SPEED}
+''')
+    return "".join(tables)
+
+
+def fax_config(directory: Path, db_url: str, *ports: Path, **fax: Any) -> Path:
     settings = {"archive_after_days": 3, "archive_check_s": 0.2, "busy_s": 0.3, "other_s": 0.3,
                 "notify": directory / "notified.jsonl", **fax}
     notify = directory / "notify.py"
@@ -53,25 +75,15 @@ max_tries = 3
 [[fax.routes]]
 station_id = "+1 555 0177"
 tenant = "{ACME}"
-
-[[fax.modems]]
-name = "lab0"
-port = "{port}"
-flow_control = "none"
-lock_dir = "{directory}"
-station_id = "{STATION}"
-own_number = "5550100"
-rings_before_answer = 2
-timer_scale = {1 / SPEED}
-''')
+{modem_tables(directory, ports)}''')
 
 
 @pytest.fixture
 def fax_daemon(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     daemons: list[Daemon] = []
 
-    def start(port: Path, db_url: str | None = None, **fax: Any) -> Daemon:
-        d = Daemon(tmp_path, fax_config(tmp_path, db_url or f"sqlite:///{tmp_path / 'gatewayd.sqlite3'}", port, **fax))
+    def start(*ports: Path, db_url: str | None = None, **fax: Any) -> Daemon:
+        d = Daemon(tmp_path, fax_config(tmp_path, db_url or f"sqlite:///{tmp_path / 'gatewayd.sqlite3'}", *ports, **fax))
         daemons.append(d.start())
         d.client().post("/tenants", {"company": ACME, "rooms": "1203", "contact": "Ms Li", "phone": "021-5555 1234"})
         return d
@@ -109,9 +121,12 @@ def wait_for(what: Callable[[], Any], timeout: float, d: Daemon, why: str) -> An
     raise AssertionError(f"{why} not within {timeout} s:\n{d.log.read_text()[-4000:]}")
 
 
-def modem(d: Daemon) -> dict[str, Any]:
-    fax = next(x for x in d.client().get("/status")["devices"] if x["driver"] == "fax")
-    return fax["modems"][0]
+def fax_driver(d: Daemon) -> dict[str, Any]:
+    return next(x for x in d.client().get("/status")["devices"] if x["driver"] == "fax")
+
+
+def modem(d: Daemon, n: int = 0) -> dict[str, Any]:
+    return fax_driver(d)["modems"][n]
 
 
 def fax_calls(d: Daemon, **query: Any) -> list[dict[str, Any]]:
@@ -275,6 +290,33 @@ def test_modem_port_missing_queued_job_cancelled_then_modem_comes_back(fax_lab, 
     down = wait_for(lambda: (m := modem(d))["state"] == "down" and m, 15, d, "the lost modem shown down")
     assert down["last_error"] and d.proc.poll() is None
     assert d.client().get(f"/tickets/{second}")["state"] == "awaiting_customer"
+
+
+def test_a_port_locked_by_another_program_downs_that_modem_only(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    locked, free = fax_lab(speed=SPEED), fax_lab(speed=SPEED)
+    holder = subprocess.Popen(["sleep", "300"])  # stands in for mgetty or minicom on lab0's port
+    try:
+        (tmp_path / "LCK..ttyFAX").write_text(f"{holder.pid:>10d}\n")
+        d = fax_daemon(locked.pty, free.pty)
+        down = wait_for(lambda: (m := modem(d, 0))["state"] == "down" and m, 10, d, "the locked modem shown down")
+        assert down["last_error"] == f"{locked.pty}: port locked by pid {holder.pid} (sleep)"
+        note = tmp_path / "note.txt"
+        note.write_text("hello\n")
+        waiting = json.loads(d.ctl("--json", "fax", "send", fax_ticket(d), HK, str(note), "--modem", "lab0").stdout)
+        sent = d.ctl("--json", "fax", "send", fax_ticket(d), HK, str(note), "--modem", "lab1", "--wait", "90")
+        assert sent.returncode == 0, sent.stderr
+        assert json.loads(sent.stdout)["state"] == "done" and free.wait_call(10)["pages_rx"] == 1
+        # The other modem sent while the lock stood: no driver restart cut its call short.
+        driver = fax_driver(d)
+        assert driver["running"] and driver["restarts"] == 0 and driver["last_error"] == ""
+        assert modem(d, 0)["state"] == "down" and modem(d, 0)["queued"] == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    # The holder is gone, its lock stale: a later retry takes the port and the waiting job goes out.
+    wait_for(lambda: d.client().get(f"/fax/jobs/{waiting['id']}")["state"] == "done", 90, d,
+             "the waiting job sent once the port is free")
+    assert locked.wait_call(10)["pages_rx"] == 1 and fax_driver(d)["restarts"] == 0
 
 
 def test_cancel_during_the_call_hangs_up_and_keeps_the_call_record(fax_lab, fax_daemon, tmp_path):  # noqa: F811
