@@ -24,7 +24,7 @@ import asyncio
 import enum
 import threading
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -39,7 +39,6 @@ from .channel import ModemChannel
 from .config import FaxConfig, ModemConfig, RetryPolicy
 from .errors import FaxError
 from .modem import FaxModem, NoIncomingCall
-from .pages import ReceivedPage
 from .record import CallStatus, FaxCall, HangupCode
 
 log = structlog.get_logger("drivers.fax")
@@ -118,24 +117,6 @@ def next_step(policy: RetryPolicy, job: FaxJob, call: FaxCall, now: datetime
     return JobState.RETRY_WAIT, now + timedelta(seconds=delay), reason
 
 
-# ---------------------------------------------------------------------------- pages
-
-
-class PageStore:
-    """Received pages: one TIFF Class F per call (as fax software keeps them), a PNG preview
-    of page 1 beside it; one folder per UTC day."""
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-
-    def __call__(self, pages: Sequence[ReceivedPage], call_id: str) -> str:
-        folder = self.directory / datetime.now(UTC).strftime("%Y%m%d")
-        folder.mkdir(parents=True, exist_ok=True)
-        decoded = [documents.ReceivedPage(t4.decode(p.data, p.session.coding, p.session.width.value[0]),
-                                          p.session.resolution) for p in pages]
-        return str(documents.store_received(folder / f"{call_id}.tif", decoded).tiff)
-
-
 # ---------------------------------------------------------------------------- the port
 
 
@@ -199,7 +180,7 @@ class FaxDriver:
         self.name = name
         self.config = config
         self.clock = clock
-        self.store = PageStore(spool / "in")
+        self.incoming = spool / "in"  #: received faxes, one folder per UTC day
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._workers = {m.name: _Worker(m, ModemStatus(m.name, m.port)) for m in config.modems}
@@ -343,7 +324,8 @@ class FaxDriver:
                 modem.initialize()
                 continue
             try:
-                call = modem.receive_fax(t4.check_page, store=self.store, wait=IDLE_SLICE_S)
+                call = modem.receive_fax(t4.check_page, wait=IDLE_SLICE_S,
+                                         store_dir=self.incoming / self.clock().strftime("%Y%m%d"))
             except NoIncomingCall:
                 continue
             worker.status.calls += 1

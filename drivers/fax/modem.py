@@ -30,10 +30,6 @@ from .t30 import ALL_FAMILIES, EngineConfig, Outcome, Role, T30Engine, Timers
 
 log = structlog.get_logger("drivers.fax")
 
-#: Where received pages go: (pages, call id) -> stored document path (or None).
-PageStore = Callable[[Sequence[ReceivedPage], str], "str | None"]
-
-
 class NoIncomingCall(ChannelError):
     """``receive_fax`` waited and nobody called (or the caller gave up before we answered)."""
 
@@ -106,23 +102,21 @@ class FaxModem:
         return self._record(outcome, anchor, call_id, Direction.OUTGOING, number=number,
                             dialled_at=dialled, job_id=job_id, ticket_ref=ticket_ref)
 
-    def receive_fax(self, checker: PageChecker | None = None, *, store: PageStore | None = None,
-                    store_dir: Path | None = None, wait: float = 3600.0,
-                    call_id: str | None = None) -> FaxCall:
+    def receive_fax(self, checker: PageChecker | None = None, *, store_dir: Path | None = None,
+                    wait: float = 3600.0, call_id: str | None = None) -> FaxCall:
         """Wait for ``rings_before_answer`` RINGs, answer, receive; store the pages kept.
 
         ``checker`` counts a page's good and bad lines (default ``t4.check_page``); the modem's
-        ``copy_quality`` policy turns the counts into MCF or RTN. Pages are stored by ``store``,
-        or else as ``<store_dir>/<call id>.tif`` (TIFF Class F, with a PNG preview of page 1).
+        ``copy_quality`` policy turns the counts into MCF or RTN. Pages are stored by
+        ``store_pages`` as ``<store_dir>/<call id>.tif`` (TIFF Class F, with a PNG preview of
+        page 1); without ``store_dir`` they are not kept.
         """
         caller = self._await_rings(wait)
         call_id = call_id or uuid.uuid4().hex
         engine = T30Engine(Role.RECEIVER, self._engine_config(), checker=checker)
         outcome, anchor = self._run(engine, call_id)
         path = None
-        if outcome.received and store is not None:
-            path = store(outcome.received, call_id)
-        elif outcome.received and store_dir is not None:
+        if outcome.received and store_dir is not None:
             path = str(store_pages(Path(store_dir) / f"{call_id}.tif", outcome.received,
                                    outcome.remote_station_id, self.wall()))
         return self._record(outcome, anchor, call_id, Direction.INCOMING,
@@ -304,7 +298,9 @@ class FaxModem:
 def store_pages(tiff: Path, pages: Sequence[ReceivedPage], remote_ident: str = "",
                 when: datetime | None = None) -> Path:
     """Received pages as one TIFF Class F: each decoded again in its session's coding (the
-    engine keeps only the line counts), bad lines replaced as fax machines print them."""
+    engine keeps only the line counts), bad lines replaced as fax machines print them; the
+    sender's station id and the time received in its ImageDescription and DateTime tags. The
+    one place received pages are written."""
     from . import documents, t4  # Pillow, only once there is something to store
 
     tiff.parent.mkdir(parents=True, exist_ok=True)

@@ -197,6 +197,8 @@ def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, t
     assert entry["pages"] == 2 and entry["remote_station_id"] == "+1 555 0177"
     with Image.open(entry["document_path"]) as tiff:
         assert tiff.n_frames == 2 and tiff.size == (1728, 1100)
+        # Who sent it and when travel with the file (fax viewers and HylaFAX's tools show them).
+        assert tiff.tag_v2[270] == "+1 555 0177" and tiff.tag_v2[306].startswith(entry["received_at"][:4])
     assert Path(entry["document_path"].replace(".tif", ".png")).exists()
     for out, options in ((tmp_path / "got.tif", ()), (tmp_path / "got.png", ("--preview",))):
         fetched = d.ctl("fax", "fetch", str(entry["id"]), "--out", str(out), *options)
