@@ -137,12 +137,15 @@ def record(
         found = _existing(session, event.kind, event.natural_key)
         assert found is not None
         return found, False
-    audit.write(
-        session, caller, now, "event.record", "event", str(row.id), None,
-        {"kind": row.kind, "device": row.device, "natural_key": row.natural_key,
-         "ticket": ticket.number if ticket else None, "attribution": row.attribution},
-        manual=manual,
-    )
+    if manual:
+        # A person's claim is audited; a device's event row is its own append-only record
+        # (migration 0004 explains why and makes the row immutable).
+        audit.write(
+            session, caller, now, "event.record", "event", str(row.id), None,
+            {"kind": row.kind, "device": row.device, "natural_key": row.natural_key,
+             "ticket": ticket.number if ticket else None, "attribution": row.attribution},
+            manual=True,
+        )
     if ticket is not None and (action := (on_matched or {}).get(row.kind)):
         action(session, caller, now, ticket, row)
     return row, True

@@ -173,7 +173,7 @@ class ChargeLine(Base):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("device_events.id"))
     manual: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Payment(Base):
@@ -215,6 +215,8 @@ class DeviceEvent(Base):
     __table_args__ = (
         UniqueConstraint("kind", "natural_key", name="uq_device_events_natural_key"),
         Index("ix_device_events_attribution", "attribution", "kind"),
+        Index("ix_device_events_kind_device_occurred_at", "kind", "device", "occurred_at"),
+        Index("ix_device_events_occurred_at", "occurred_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

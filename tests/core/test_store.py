@@ -67,6 +67,28 @@ def test_the_audit_trail_cannot_be_rewritten(ledger: Ledger) -> None:
     assert [e["actor"] for e in ledger.audit_trail()] == ["desk"]
 
 
+def test_a_device_event_is_its_own_record_and_cannot_be_rewritten(ledger: Ledger) -> None:
+    from gatewayd.events import EventIn
+
+    at = datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc)
+    ticket = ledger.open_ticket(Caller("desk"), kind="print", guest_name="x")
+    machine, _ = ledger.record_event(Caller("gatewayd"), EventIn("print_job", "p1", "job/1", at, {"pages": 1}),
+                                     manual=False)
+    typed, _ = ledger.record_event(Caller("desk"), EventIn("print_job", "p1", "job/2", at, {"pages": 2}),
+                                   manual=True)
+    # Migration 0004: no audit row repeats a machine's event; a person's entry and decision keep theirs.
+    assert not ledger.audit_trail("event", str(machine["id"]))
+    assert [e["action"] for e in ledger.audit_trail("event", str(typed["id"]))] == ["event.record"]
+    for statement in ("UPDATE device_events SET payload = '{}'", "UPDATE device_events SET occurred_at = NULL",
+                      "UPDATE device_events SET manual = true", "DELETE FROM device_events"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with ledger.sessions.begin() as s:
+                s.execute(text(statement))
+    attached = ledger.attach_event(Caller("desk"), machine["id"], ticket["id"])  # attribution may still move
+    assert attached["ticket"] == ticket["id"]
+    assert [e["action"] for e in ledger.audit_trail("event", str(machine["id"]))] == ["event.attach"]
+
+
 def test_staff_only_routes_check_the_callers_groups(ledger: Ledger) -> None:
     staff_gid = os.getgid() + 4242  # a group the test's own user is not in
     api = Api(ledger, None, [], staff_group_gid=staff_gid)  # type: ignore[arg-type]
