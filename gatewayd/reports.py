@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from html import escape
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, Float, case, cast, func, select
+from sqlalchemy.orm import Session, aliased
 
 from drivers.snmp.anomalies import counter_step
 from gatewayd.errors import InvalidValue
@@ -36,6 +36,7 @@ from gatewayd.models import (
 from gatewayd.printing import PrintedJob
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -114,18 +115,40 @@ def _reconciled_counter(first: dict[str, Any], last: dict[str, Any]) -> str | No
     return min(names) if names else None
 
 
+METER = "meter_reading"
+
+
+def _metered_devices(session: Session) -> list[str]:
+    """Every device that ever sent a reading, by a loose index scan: one seek per device on
+    ``(kind, device, occurred_at)`` instead of reading a year of readings (neither SQLite
+    without statistics nor PostgreSQL skip through an index by themselves)."""
+    e = aliased(DeviceEvent)
+    devices = select(func.min(DeviceEvent.device).label("device")).where(DeviceEvent.kind == METER).cte(
+        "devices", recursive=True)
+    following = select(func.min(e.device)).where(e.kind == METER, e.device > devices.c.device).scalar_subquery()
+    devices = devices.union_all(select(following).where(devices.c.device.is_not(None)))
+    return list(session.scalars(select(devices.c.device).where(devices.c.device.is_not(None))))
+
+
+def _reading(session: Session, device: str, start: datetime, end: datetime, *, last: bool) -> Any:
+    """The device's first (or last) reading of [start, end): one index look-up, two columns."""
+    order = (DeviceEvent.occurred_at.desc(), DeviceEvent.id.desc()) if last else (DeviceEvent.occurred_at,
+                                                                                  DeviceEvent.id)
+    return session.execute(
+        select(DeviceEvent.id, DeviceEvent.occurred_at, DeviceEvent.payload)
+        .where(DeviceEvent.kind == METER, DeviceEvent.device == device, DeviceEvent.occurred_at >= start,
+               DeviceEvent.occurred_at < end)
+        .order_by(*order).limit(1)
+    ).first()
+
+
 def _meters(session: Session, start: datetime, end: datetime) -> dict[str, DeviceLine]:
     lines: dict[str, DeviceLine] = {}
-    readings = session.scalars(
-        select(DeviceEvent)
-        .where(DeviceEvent.kind == "meter_reading", DeviceEvent.occurred_at >= start, DeviceEvent.occurred_at < end)
-        .order_by(DeviceEvent.device, DeviceEvent.occurred_at)
-    )
-    by_device: dict[str, list[DeviceEvent]] = defaultdict(list)
-    for row in readings:
-        by_device[row.device].append(row)
-    for device, rows in by_device.items():
-        first, last = rows[0], rows[-1]
+    for device in _metered_devices(session):
+        first = _reading(session, device, start, end, last=False)
+        if first is None:
+            continue
+        last = _reading(session, device, start, end, last=True)
         line = lines[device] = DeviceLine(device)
         name = _reconciled_counter(first.payload, last.payload)
         if name is None:
@@ -133,7 +156,7 @@ def _meters(session: Session, start: datetime, end: datetime) -> dict[str, Devic
         (opening, _), (closing, wraps_at) = _counter(first.payload)[name], _counter(last.payload)[name]
         line.counter, line.opening, line.closing = name, opening, closing
         line.opening_at, line.closing_at = first.occurred_at.isoformat(), last.occurred_at.isoformat()
-        step = counter_step(opening, closing, wraps_at) if len(rows) > 1 else None
+        step = counter_step(opening, closing, wraps_at) if last.id != first.id else None
         # A counter that wrapped once still gives the pages; a reset leaves them unknown (None)
         # and shows among the device's anomalies.
         line.metered = step[0] if step is not None else None
@@ -146,66 +169,111 @@ def _meters(session: Session, start: datetime, end: datetime) -> dict[str, Devic
     return lines
 
 
-def _billed_lines(session: Session, start: datetime, end: datetime) -> Iterable[tuple[ChargeLine, Ticket]]:
-    """Charge lines written this month on tickets that were not cancelled."""
+#: Money has at most 4 decimal places (the API refuses more). SQLite keeps it as text, whose SUM
+#: would be a float: there each amount is summed as an exact integer of ten-thousandths.
+MONEY_SCALE = 10_000
+
+
+def _money_sum(session: Session, column: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.sum(column)  # NUMERIC: exact
+    return func.sum(cast(func.round(cast(column, Float) * MONEY_SCALE), BigInteger))
+
+
+def _money(session: Session, value: Any) -> Decimal:
+    if value is None:
+        return ZERO
+    if session.get_bind().dialect.name == "postgresql":
+        return Decimal(value)
+    amount = Decimal(value).scaleb(-4)
+    return amount.quantize(CENT) if amount == amount.quantize(CENT) else amount.normalize()
+
+
+def _whole(session: Session, column: Any) -> Any:
+    """A quantity as whole sides (truncated, as ``int(Decimal)``) on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.trunc(column), BigInteger)
+    return cast(column, BigInteger)
+
+
+def _billed(session: Session, start: datetime, end: datetime) -> Any:
+    """The month's charge lines on tickets not cancelled, summed by service and by the device
+    whose sides they bill (a copy ticket's copier; a print job's printer)."""
+    printed = DeviceEvent.device
+    billed_as = case((ChargeLine.rule.like("copy.prices%"), "copy"), (ChargeLine.rule.like("print.prices%"), "print"),
+                     else_="")
+    device = case((billed_as == "copy", Ticket.device), (billed_as == "print", printed), else_="")
     return session.execute(
-        select(ChargeLine, Ticket)
+        select(Ticket.kind, billed_as, device, _money_sum(session, ChargeLine.amount),
+               func.sum(_whole(session, ChargeLine.quantity)))
         .join(Ticket, ChargeLine.ticket_id == Ticket.id)
+        .outerjoin(DeviceEvent, ChargeLine.event_id == DeviceEvent.id)
         .where(ChargeLine.created_at >= start, ChargeLine.created_at < end,
                Ticket.state != TicketState.CANCELLED.value)
-        .order_by(ChargeLine.id)
-    ).tuples()
+        .group_by(Ticket.kind, billed_as, device)
+    ).all()
+
+
+def _fax_out(session: Session, start: datetime, end: datetime) -> list[FaxDestination]:
+    """Fax calls billed this month by destination: each call's lines summed in SQL, its
+    destination from its destination line (label before the comma, billed seconds)."""
+    in_month = (ChargeLine.created_at >= start, ChargeLine.created_at < end, ChargeLine.event_id.is_not(None),
+                Ticket.kind == "fax_out", Ticket.state != TicketState.CANCELLED.value)
+    per_call = (select(ChargeLine.event_id, _money_sum(session, ChargeLine.amount).label("amount"))
+                .join(Ticket, ChargeLine.ticket_id == Ticket.id).where(*in_month)
+                .group_by(ChargeLine.event_id).subquery())
+    calls = session.execute(
+        select(ChargeLine.description, ChargeLine.inputs["billed_s"].as_integer(), per_call.c.amount)
+        .join(Ticket, ChargeLine.ticket_id == Ticket.id)
+        .join(per_call, per_call.c.event_id == ChargeLine.event_id)
+        .where(*in_month, ChargeLine.rule.like("fax_out.destinations%"))
+    )
+    destinations: dict[str, FaxDestination] = {}
+    for description, billed_s, amount in calls:
+        label = description.split(",")[0]
+        total = destinations.setdefault(label, FaxDestination(label))
+        total.calls += 1
+        total.billed_seconds += billed_s or 0
+        total.revenue += _money(session, amount)
+    return sorted(destinations.values(), key=lambda d: d.revenue, reverse=True)
 
 
 def build(session: Session, month: str, zone: ZoneInfo) -> MonthlyReport:
     start, end = month_bounds(month, zone)
     report = MonthlyReport(month, zone.key)
     devices = _meters(session, start, end)
-    event_device = {event_id: device for event_id, device in session.execute(
-        select(DeviceEvent.id, DeviceEvent.device).where(DeviceEvent.occurred_at >= start,
-                                                         DeviceEvent.occurred_at < end)
-    )}
 
     revenue: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    fax: dict[int, FaxDestination] = {}  # by call event
-    fax_amounts: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for line, ticket in _billed_lines(session, start, end):
-        revenue[ticket.kind] += line.amount
-        if line.rule.startswith("copy.prices") and ticket.device:
-            devices.setdefault(ticket.device, DeviceLine(ticket.device)).billed_copy_sides += int(line.quantity)
-        elif line.rule.startswith("print.prices") and line.event_id in event_device:
-            device = event_device[line.event_id]
-            devices.setdefault(device, DeviceLine(device)).billed_print_sides += int(line.quantity)
-        if ticket.kind == "fax_out" and line.event_id is not None:
-            fax_amounts[line.event_id] += line.amount
-            if line.rule.startswith("fax_out.destinations"):
-                label = line.description.split(",")[0]
-                fax[line.event_id] = FaxDestination(label, 1, int(line.inputs.get("billed_s", 0)))
+    for kind, billed_as, device, amount, sides in _billed(session, start, end):
+        revenue[kind] += _money(session, amount)
+        if billed_as and device:
+            line = devices.setdefault(device, DeviceLine(device))
+            if billed_as == "copy":
+                line.billed_copy_sides += int(sides)
+            else:
+                line.billed_print_sides += int(sides)
+    report.fax_out = _fax_out(session, start, end)
 
-    destinations: dict[str, FaxDestination] = {}
-    for event_id, call in fax.items():
-        total = destinations.setdefault(call.destination, FaxDestination(call.destination))
-        total.calls += 1
-        total.billed_seconds += call.billed_seconds
-        total.revenue += fax_amounts[event_id]
-    report.fax_out = sorted(destinations.values(), key=lambda d: d.revenue, reverse=True)
-
-    for row in session.scalars(select(DeviceEvent).where(
-        DeviceEvent.occurred_at >= start, DeviceEvent.occurred_at < end,
-        DeviceEvent.kind.in_(("print_job", "fax_call")),
-    )):
-        unattributed = row.attribution == Attribution.UNATTRIBUTED
-        if unattributed:
-            report.unattributed_events[row.kind] = report.unattributed_events.get(row.kind, 0) + 1
-        if row.kind == "print_job" and unattributed:
-            line_ = devices.setdefault(row.device, DeviceLine(row.device))
-            try:
-                line_.unattributed_print_sides += PrintedJob.from_payload(row.payload).billed_sides
-            except InvalidValue:
-                pass  # a hand-entered job without a page count: still counted among the events
-        elif row.kind == "fax_call" and row.payload.get("direction") == "incoming":
-            report.fax_in_calls += 1
-            report.fax_in_pages += sum(1 for p in row.payload.get("pages", []) if p.get("delivered"))
+    in_month = (DeviceEvent.occurred_at >= start, DeviceEvent.occurred_at < end)
+    unattributed = (*in_month, DeviceEvent.attribution == Attribution.UNATTRIBUTED.value)
+    report.unattributed_events = dict(session.execute(
+        select(DeviceEvent.kind, func.count()).where(*unattributed, DeviceEvent.kind.in_(("print_job", "fax_call")))
+        .group_by(DeviceEvent.kind).order_by(DeviceEvent.kind)
+    ).all())
+    for device, payload in session.execute(
+        select(DeviceEvent.device, DeviceEvent.payload).where(*unattributed, DeviceEvent.kind == "print_job")
+    ):
+        try:
+            sides = PrintedJob.from_payload(payload).billed_sides
+        except InvalidValue:
+            continue  # a hand-entered job without a page count: still counted among the events
+        devices.setdefault(device, DeviceLine(device)).unattributed_print_sides += sides
+    for (pages,) in session.execute(
+        select(DeviceEvent.payload["pages"]).where(
+            *in_month, DeviceEvent.kind == "fax_call", DeviceEvent.payload["direction"].as_string() == "incoming")
+    ):
+        report.fax_in_calls += 1
+        report.fax_in_pages += sum(1 for p in pages or [] if p.get("delivered"))
 
     report.devices = sorted(devices.values(), key=lambda d: d.device)
     report.revenue_by_service = dict(sorted(revenue.items()))

@@ -89,3 +89,28 @@ def test_a_counter_reset_is_no_four_billion_pages(daemon: Daemon) -> None:
     devices = {d["device"]: d for d in c.get(f"/reports/monthly/{MONTH}")["devices"]}
     assert (devices["reset-mfp"]["metered"], devices["reset-mfp"]["unbilled"]) == (None, None)
     assert devices["wrap-mfp"]["metered"] == 100
+
+
+def test_revenue_is_summed_exactly_in_the_database(db_url: str) -> None:
+    """SQLite keeps money as text: its SUM would be a float. 0.10 three times is 0.30, and an
+    amount with four decimal places beside a large one keeps every digit."""
+    from datetime import datetime, timezone
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from gatewayd import db, reports
+    from gatewayd.audit import Caller
+    from gatewayd.ledger import Ledger
+
+    engine = db.make_engine(db_url)
+    db.migrate(engine)
+    clock = lambda: datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc)  # noqa: E731
+    ledger = Ledger(db.session_factory(engine), ZoneInfo("Asia/Shanghai"), clock=clock)
+    desk = Caller("desk")
+    ticket = ledger.open_ticket(desk, kind="other", guest_name="x")
+    for amount in ("0.10", "0.10", "0.10", "1234567890.1234", "0.0001"):
+        ledger.add_charge(desk, ticket["id"], description="x", quantity=Decimal(1), unit="item",
+                          unit_price=Decimal(amount), amount=Decimal(amount))
+    with ledger.transaction() as s:
+        report = reports.build(s, MONTH, ledger.timezone)
+    assert report.revenue_by_service == {"other": Decimal("1234567890.4235")}
