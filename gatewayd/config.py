@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from drivers import ConfigProblems
+from drivers.cage import Limits
 
 DEFAULT_PATH = Path("/etc/gatewayd/gatewayd.toml")
 
@@ -122,6 +123,13 @@ SECTIONS: dict[str, dict[str, Key]] = {
     "logging": {
         "level": Key(str, "info", check=_level),
     },
+    # What a customer's document (fax or print upload) may become; over a limit is a 422 naming it.
+    "documents": {
+        "max_pages": Key(int, Limits.pages, check=_positive),
+        "max_pixels_per_page": Key(int, Limits.pixels_per_page, check=_positive),
+        "max_bytes_rendered": Key(int, Limits.bytes_rendered, check=_positive),
+        "max_seconds": Key(int, int(Limits.seconds), check=_positive),
+    },
 }
 
 # Sections parsed elsewhere: name -> "module:function"; the function takes the section's dict and
@@ -143,6 +151,7 @@ class Config:
     database: dict[str, Any]
     api: dict[str, Any]
     logging: dict[str, Any]
+    documents: dict[str, Any]
     sections: dict[str, Any] = field(default_factory=dict)  # parsed delegated sections
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -161,6 +170,12 @@ class Config:
     @property
     def socket_path(self) -> Path:
         return Path(self.api["socket"])
+
+    @property
+    def limits(self) -> Limits:
+        d = self.documents
+        return Limits(pages=d["max_pages"], pixels_per_page=d["max_pixels_per_page"],
+                      bytes_rendered=d["max_bytes_rendered"], seconds=float(d["max_seconds"]))
 
     @property
     def timezone(self) -> zoneinfo.ZoneInfo:

@@ -12,6 +12,7 @@ from pathlib import Path
 import structlog
 
 from drivers.cups.attributes import PAGES_OPTION, PURPOSE_OPTION, TICKET_OPTION
+from drivers.cage import Limits
 from drivers.cups.client import CupsClient
 from drivers.cups.config import CupsConfig
 from drivers.cups.errors import (
@@ -22,7 +23,7 @@ from drivers.cups.errors import (
 )
 from drivers.cups.events import ColourMode, Purpose, Sides
 from drivers.cups.marks import is_ticket_id, job_title
-from drivers.cups.pagecount import count_pages
+from drivers.cups.pagecount import DocumentKind, count_pages, sniff
 
 log = structlog.get_logger()
 
@@ -74,6 +75,31 @@ def _check(config: CupsConfig, request: PrintRequest) -> None:
         raise SubmitError(f"document {request.document} is not a readable file")
 
 
+def _check_size(document: Path, limits: Limits) -> None:
+    """Text and images are paginated and decoded by CUPS' filters, not counted here; bound what
+    they can become from what is cheap to see: an image's header (Pillow reads only the header
+    on open; nothing is decoded) and, in anything else, form feeds (each starts a page)."""
+    from PIL import Image
+
+    if sniff(document) is not DocumentKind.OTHER:
+        return  # PDF and PostScript are counted
+    try:
+        with Image.open(document) as image:
+            pixels = f"{image.width}x{image.height} pixels"
+            over = image.width * image.height > limits.pixels_per_page
+    except Image.DecompressionBombError:  # over twice Pillow's own bound (179 M pixels)
+        pixels, over = "more pixels than Pillow decodes", True
+    except (OSError, ValueError, SyntaxError):  # not an image: text, PCL...
+        feeds = document.read_bytes().count(b"\f")
+        if feeds >= limits.pages:
+            raise SubmitError(f"the document has at least {feeds + 1} pages (form feeds), more than "
+                              f"{limits.pages} (limit documents.max_pages)") from None
+        return
+    if over:
+        raise SubmitError(f"the image is {pixels}, more than {limits.pixels_per_page:,} "
+                          "(limit documents.max_pixels_per_page)")
+
+
 def job_options(request: PrintRequest, pages: int | None) -> dict[str, str]:
     options = {
         "copies": str(request.copies),
@@ -95,14 +121,18 @@ def job_options(request: PrintRequest, pages: int | None) -> dict[str, str]:
 
 
 def submit(config: CupsConfig, request: PrintRequest, *,
-           client: CupsClient | None = None) -> SubmittedJob:
+           client: CupsClient | None = None, limits: Limits = Limits()) -> SubmittedJob:
     """Send ``request.document`` to its queue; raises :class:`SubmitError` or another
     :class:`drivers.cups.errors.CupsError` (e.g. ``CupsUnavailable``)."""
     _check(config, request)
     try:
-        pages = count_pages(request.document)
+        pages = count_pages(request.document, limits)
     except PageCountError as err:
-        raise SubmitError(f"document {request.document} looks corrupt: {err}") from err
+        raise SubmitError(f"the document cannot be printed: {err}") from err
+    _check_size(request.document, limits)
+    if pages is not None and pages > limits.pages:
+        raise SubmitError(f"the document has {pages} pages, more than {limits.pages} "
+                          "(limit documents.max_pages)")
     client = client or CupsClient(config.server)
     title = job_title(request.ticket_id, request.title, request.purpose)
     try:

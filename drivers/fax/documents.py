@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 import shutil
-import subprocess
-import tempfile
+import sys
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from PIL import Image
+
+from drivers import cage
+from drivers.cage import Limits, LimitExceeded
 
 from .errors import FaxError
 from .frames import Resolution, Session, Width
@@ -34,7 +38,7 @@ A4_LINES = {Resolution.STANDARD: 1143, Resolution.FINE: 2287, Resolution.SUPERFI
 
 
 class DocumentError(FaxError):
-    """A document could not be turned into fax pages (unknown type, renderer failure)."""
+    """A document could not be turned into fax pages (unknown type, renderer failure, a limit)."""
 
 
 class DocumentKind(enum.Enum):
@@ -57,6 +61,8 @@ def detect(path: Path) -> DocumentKind:
     try:
         with Image.open(path):
             return DocumentKind.IMAGE
+    except Image.DecompressionBombError:
+        return DocumentKind.IMAGE  # an image all right; _image_pages names the limit
     except OSError:
         pass
     try:
@@ -131,11 +137,21 @@ def _fax_resolution(image: Image.Image) -> Resolution:
     return Resolution.STANDARD if float(dpi[1]) < 150 else Resolution.FINE
 
 
-def _image_pages(path: Path, resolution: Resolution) -> list[FaxPage]:
+def _image_pages(path: Path, resolution: Resolution, limits: Limits, max_pages: int) -> list[FaxPage]:
     pages = []
-    with Image.open(path) as image:
-        for frame in range(getattr(image, "n_frames", 1)):
+    try:
+        image = Image.open(path)  # the header only: the limits are checked before decoding
+    except Image.DecompressionBombError as err:  # over twice Pillow's own bound (179 M pixels)
+        raise LimitExceeded("pixels_per_page", f"more than {limits.pixels_per_page:,} pixels") from err
+    with image:
+        frames = getattr(image, "n_frames", 1)
+        if frames > max_pages:
+            raise LimitExceeded("pages", f"{frames} frames: more than {limits.pages} pages in the job")
+        for frame in range(frames):
             image.seek(frame)
+            if image.width * image.height > limits.pixels_per_page:
+                raise LimitExceeded("pixels_per_page", f"page {frame + 1} is {image.width}x{image.height} "
+                                    f"pixels, more than {limits.pixels_per_page:,}")
             if _is_fax_image(image):
                 page = FaxPage(Bitmap.from_image(image), _fax_resolution(image))
                 pages.append(page.at(resolution))
@@ -147,23 +163,33 @@ def _image_pages(path: Path, resolution: Resolution) -> list[FaxPage]:
 # ---- Ghostscript -----------------------------------------------------------------------------
 
 
-def _gs_pages(path: Path, resolution: Resolution, timeout: float) -> list[FaxPage]:
-    gs = shutil.which("gs")
-    if gs is None:
-        raise DocumentError("Ghostscript (gs) is missing: install the ghostscript package")
-    with tempfile.TemporaryDirectory(prefix="gatewayd-fax-") as scratch:
-        done = subprocess.run(
-            [gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pbmraw",
+def _gs_pages(path: Path, resolution: Resolution, limits: Limits, max_pages: int) -> list[FaxPage]:
+    """Caged (``drivers.cage``): the document is a program that sees only its scratch dir; it
+    is stopped as soon as it starts a page past ``max_pages`` or writes more than the limit."""
+    with cage.scratch(prefix="gatewayd-fax-") as place:
+        source = place / "document"
+        shutil.copyfile(path, source)
+
+        def files() -> list[Path]:
+            return sorted(place.glob("page-*.pbm"))
+
+        def watch() -> None:
+            if len(files()) > max_pages:
+                raise LimitExceeded("pages", f"more than {limits.pages} pages in the job")
+            if cage.used_bytes(place) > limits.bytes_rendered:
+                raise LimitExceeded("bytes_rendered", f"more than {limits.bytes_rendered:,} bytes rendered")
+
+        done = cage.run(
+            [*cage.gs_argv(place), "-sDEVICE=pbmraw",
              f"-r{PELS_PER_INCH}x{LINES_PER_INCH[resolution]}",
              f"-g{A4_WIDTH}x{A4_LINES[resolution]}", "-dFIXEDMEDIA", "-dPDFFitPage",
-             "-dPSFitPage", f"-sOutputFile={scratch}/page-%04d.pbm", str(path)],
-            capture_output=True, text=True, timeout=timeout, check=False)
-        files = sorted(Path(scratch).glob("page-*.pbm"))
-        if done.returncode != 0 or not files:
-            raise DocumentError(f"Ghostscript could not render {path.name}: "
-                                f"{(done.stderr or done.stdout).strip()[-500:]}")
+             "-dPSFitPage", f"-sOutputFile={place}/page-%04d.pbm", str(source)],
+            place, limits, watch=watch)
+        watch()
+        if done.returncode != 0 or not files():
+            raise DocumentError(f"Ghostscript could not render it: {cage.gs_reason(done)}")
         pages = []
-        for file in files:
+        for file in files():
             with Image.open(file) as image:
                 pages.append(FaxPage(Bitmap.from_image(image), resolution))
         return pages
@@ -213,24 +239,103 @@ def text_pdf(text: str, font_size: float = 11.0) -> bytes:
 # ---- Entry points ----------------------------------------------------------------------------
 
 
-def render(path: Path, resolution: Resolution = Resolution.FINE,
-           timeout: float = 120.0) -> list[FaxPage]:
-    """A document, any kind :func:`detect` knows, as fax pages."""
-    kind = detect(path)
-    if kind in (DocumentKind.PDF, DocumentKind.POSTSCRIPT):
-        return _gs_pages(path, resolution, timeout)
-    if kind is DocumentKind.TEXT:
-        return render_text(path.read_text(encoding="utf-8"), resolution, timeout)
-    return _image_pages(path, resolution)
+def render(path: Path, resolution: Resolution = Resolution.FINE, limits: Limits = Limits(),
+           max_pages: int | None = None) -> list[FaxPage]:
+    """A document, any kind :func:`detect` knows, as fax pages, in this process (Ghostscript
+    caged). Customers' documents go through :func:`render_job`, which runs this in a child."""
+    max_pages = limits.pages if max_pages is None else max_pages
+    try:
+        kind = detect(path)
+        if kind in (DocumentKind.PDF, DocumentKind.POSTSCRIPT):
+            return _gs_pages(path, resolution, limits, max_pages)
+        if kind is DocumentKind.TEXT:
+            return render_text(path.read_text(encoding="utf-8"), resolution, limits, max_pages)
+        return _image_pages(path, resolution, limits, max_pages)
+    except cage.CageError as err:
+        raise DocumentError(str(err)) from err
 
 
-def render_text(text: str, resolution: Resolution = Resolution.FINE,
-                timeout: float = 120.0) -> list[FaxPage]:
+def render_text(text: str, resolution: Resolution = Resolution.FINE, limits: Limits = Limits(),
+                max_pages: int | None = None) -> list[FaxPage]:
     """Plain text (any script the CJK font covers) as fax pages, through :func:`text_pdf`."""
-    with tempfile.TemporaryDirectory(prefix="gatewayd-fax-") as scratch:
-        pdf = Path(scratch) / "text.pdf"
+    max_pages = limits.pages if max_pages is None else max_pages
+    if text.count("\f") >= max_pages:  # each form feed starts a page
+        raise LimitExceeded("pages", f"{text.count(chr(12)) + 1} pages of form feeds: more than {limits.pages} pages in the job")
+    with cage.scratch(prefix="gatewayd-fax-") as scratch:
+        pdf = scratch / "text.pdf"
         pdf.write_bytes(text_pdf(text))
-        return _gs_pages(pdf, resolution, timeout)
+        return _gs_pages(pdf, resolution, limits, max_pages)
+
+
+def render_job(documents: Sequence[tuple[str, bytes]], tiff: Path, limits: Limits = Limits(),
+               resolution: Resolution = Resolution.FINE) -> int:
+    """Customers' documents, in order, as one TIFF Class F at ``tiff``; returns the page count.
+
+    Everything runs in a child process (``python -m drivers.fax.documents``) caged in its own
+    scratch dir with the limits, so a hostile or huge document costs the child, not the daemon:
+    the daemon never holds the pages. Raises :class:`DocumentError` naming the document and the
+    reason (a limit by its config key)."""
+    with cage.scratch(prefix="gatewayd-fax-") as place:
+        job = {"limits": asdict(limits), "resolution": resolution.name, "out": "out.tif", "documents": []}
+        for index, (name, content) in enumerate(documents):
+            source = place / f"{index}-{cage.safe_name(name)}"
+            source.write_bytes(content)
+            job["documents"].append({"name": name, "path": source.name})
+        (place / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        root = str(Path(__file__).resolve().parents[2])
+
+        def watch() -> None:
+            if cage.used_bytes(place) > limits.bytes_rendered:
+                raise LimitExceeded("bytes_rendered", f"more than {limits.bytes_rendered:,} bytes rendered")
+
+        try:
+            # The child keeps the rendering deadline itself (and names the document); this one
+            # only stops a child that is stuck outside Ghostscript.
+            outer = replace(limits, seconds=limits.seconds + _CHILD_START_S)
+            done = cage.run([sys.executable, "-I", "-c", _CHILD, root, "job.json"], place, outer, watch=watch)
+        except cage.CageError as err:
+            raise DocumentError(str(err)) from err
+        try:
+            answer = json.loads(done.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1][-300:]
+            answer = {"error": f"the renderer failed (exit {done.returncode}): {last}"}
+        if "error" in answer:
+            raise DocumentError(answer["error"])
+        tiff.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(place / "out.tif", tiff)
+        return int(answer["pages"])
+
+
+_CHILD_START_S = 5.0  #: Python, Pillow and fpdf starting, on a loaded machine
+# Isolated mode (-I: no user site, no PYTHON* variables, no cwd on sys.path), this tree only.
+_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from drivers.fax.documents import _child; _child(sys.argv[2])"
+
+
+def _child(job_file: str) -> None:
+    """The child of :func:`render_job`: prints ``{"pages": n}`` or ``{"error": why}``."""
+    job = json.loads(Path(job_file).read_text(encoding="utf-8"))
+    limits = Limits(**job["limits"])
+    resolution = Resolution[job["resolution"]]
+    pages: list[FaxPage] = []
+    deadline = time.monotonic() + limits.seconds
+    try:
+        for doc in job["documents"]:
+            left = replace(limits, seconds=max(0.1, deadline - time.monotonic()))
+            try:
+                pages += render(Path(doc["path"]), resolution, left, limits.pages - len(pages))
+            except (DocumentError, cage.CageError) as err:
+                raise DocumentError(f"{doc['name']}: {err}") from err
+            except MemoryError as err:
+                raise DocumentError(f"{doc['name']}: needs more than {limits.memory_bytes:,} bytes "
+                                    "of memory to render") from err
+        if not pages:
+            raise DocumentError("the documents have no pages")
+        save_pages(Path(job["out"]), pages, description="gatewayd outgoing fax")
+    except DocumentError as err:
+        print(json.dumps({"error": str(err)}))
+        return
+    print(json.dumps({"pages": len(pages)}))
 
 
 def save_pages(path: Path, pages: Sequence[FaxPage], **tiff_options: object) -> Path:

@@ -344,7 +344,7 @@ class FaxDriver:
         emit(self._update(job, JobState.SENDING))
         remaining = [n for n in range(1, job.pages + 1) if n not in job.delivered]
         try:
-            rendered = documents.render(job.document)
+            rendered = documents.render(job.document, max_pages=job.pages)
             pages = [rendered[n - 1] for n in remaining]
         except (OSError, documents.DocumentError, IndexError) as err:
             # The spool was cleaned or spoiled under us: no call can send this job.

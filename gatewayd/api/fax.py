@@ -17,6 +17,7 @@ from typing import Any
 
 from gatewayd import billing
 from gatewayd.api.app import TICKET_ID, Api, Call, Route, obj
+from gatewayd.api.schema import FILENAME
 from gatewayd.api.server import Response
 from gatewayd.errors import InvalidValue, NotFound
 from gatewayd.faxing import documents, incoming, jobs
@@ -52,7 +53,7 @@ async def send_fax(api: Api, call: Call) -> dict[str, Any]:
     await api.db(_check_ticket, api, number)
     files = [(doc.get("filename", f"document-{i}"), _decode(doc)) for i, doc in enumerate(b["documents"], 1)]
     tiff = api.services.config.spool_dir / "fax" / "out" / f"{uuid.uuid4().hex}.tif"
-    pages = await asyncio.to_thread(documents.render_job, files, tiff)
+    pages = await asyncio.to_thread(documents.render_job, files, tiff, api.services.config.limits)
     fields = {"modem": modem, "number": b["number"], "dial": destination.dial_string(site),
               "e164": destination.e164, "region": destination.region or "",
               "documents": ", ".join(name for name, _ in files), "spool": str(tiff), "pages": pages}
@@ -194,7 +195,7 @@ ROUTES: list[Route] = [
               number={"type": "string", "minLength": 1, "maxLength": 64,
                       "description": "as staff dial it, e.g. 9,0085221234567 or +852 2123 4567"},
               documents={"type": "array", "minItems": 1, "items": obj(
-                  ["content_base64"], filename={"type": "string", "maxLength": 255},
+                  ["content_base64"], filename=FILENAME,
                   content_base64={"type": "string", "minLength": 1, "maxLength": 1 << 30,
                                   "description": "PDF, PostScript, TIFF, PNG, JPEG or UTF-8 text, base64"})},
               modem={"type": "string", "maxLength": 100, "description": "default: the least busy modem"})),

@@ -23,6 +23,7 @@ import structlog
 
 from gatewayd import printing
 from gatewayd.api.app import Api, Call, Route, obj
+from gatewayd.api.schema import FILENAME
 from gatewayd.errors import InvalidValue, LedgerError
 
 log = structlog.get_logger("gatewayd.api.printing")
@@ -61,7 +62,7 @@ def _decode(text: str) -> bytes:
     return content
 
 
-def _submit(cups: Any, spool: Path, content: bytes, suffix: str, **request: Any) -> Any:
+def _submit(cups: Any, spool: Path, content: bytes, suffix: str, limits: Any, **request: Any) -> Any:
     """Blocking: spool the bytes to a private file, send it, remove it (cupsd keeps its copy)."""
     from drivers.cups.submit import PrintRequest, submit
 
@@ -69,7 +70,7 @@ def _submit(cups: Any, spool: Path, content: bytes, suffix: str, **request: Any)
     with tempfile.NamedTemporaryFile(dir=spool, prefix="print-", suffix=suffix) as f:
         f.write(content)
         f.flush()
-        return submit(cups, PrintRequest(document=Path(f.name), **request))
+        return submit(cups, PrintRequest(document=Path(f.name), **request), limits=limits)
 
 
 async def print_document(api: Api, call: Call) -> dict[str, Any]:
@@ -93,7 +94,8 @@ async def print_document(api: Api, call: Call) -> dict[str, Any]:
     spool = api.services.config.spool_dir / "print"
     bound = log.bind(ticket=number, queue=queue)
     try:
-        job = await asyncio.to_thread(_submit, cups, spool, content, Path(filename).suffix, **request)
+        job = await asyncio.to_thread(_submit, cups, spool, content, Path(filename).suffix,
+                                      api.services.config.limits, **request)
     except SubmitError as err:
         raise InvalidValue(str(err)) from err
     except CupsUnavailable as err:
@@ -126,7 +128,7 @@ ROUTES: list[Route] = [
             ["document_base64"],
             document_base64={"type": "string", "minLength": 1, "maxLength": 1 << 30,
                              "description": "the document (PDF, PostScript, text), base64"},
-            filename={"type": "string", "maxLength": 255, "description": "its name, for the job title"},
+            filename={**FILENAME, "description": "its name, for the job title (no control characters)"},
             title={"type": "string", "maxLength": 200},
             queue={"type": "string", "maxLength": 127,
                    "description": "default: the queue of the ticket's device, or the only queue"},

@@ -21,6 +21,9 @@ class UnknownField(LedgerError):
 
 
 LARGEST = Decimal(10) ** 12  # no front-desk amount or count comes near; beyond is a typo or an attack
+#: A customer's file name: shown and used for a suffix, so no NUL or other control characters.
+FILENAME = {"type": "string", "maxLength": 255, "pattern": r"[^\x00-\x1f\x7f]*",
+            "description": "a file name without control characters (NUL, newline...)"}
 _JSON_TYPES = {"string": str, "integer": int, "boolean": bool, "object": dict, "number": (int, Decimal),
                "array": list}
 
