@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -21,11 +22,17 @@ def _load(args: argparse.Namespace) -> config_mod.Config:
     )
 
 
+#: Files the daemon makes (database, spool, cursors) are 0640 and its directories 0750 whatever
+#: the caller's umask: they hold customers' names, phones and bills.
+UMASK = 0o027
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from gatewayd.daemon import Daemon
 
     from gatewayd.api.server import SocketInUse
 
+    os.umask(UMASK)
     config = _load(args)
     logs.configure(config.logging["level"])
     try:
@@ -40,6 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from gatewayd import db
 
+    os.umask(UMASK)
     config = _load(args)
     db.migrate(db.make_engine(config.database_url))
     print(f"database at {config.database_url} is up to date")

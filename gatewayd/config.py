@@ -242,13 +242,51 @@ def parse(raw: dict[str, Any], path: Path) -> Config:
         except (ImportError, AttributeError):
             problems.append(f"{name}: this build of gatewayd does not support the [{name}] section yet")
             continue
+        if not isinstance(raw[name], dict):
+            problems.append(f"{name}: must be a table ([{name}]), got {type(raw[name]).__name__} {raw[name]!r}")
+            continue
         try:
             sections[name] = parser(raw[name], path.parent)
         except ConfigProblems as err:
             problems.extend(f"{name}.{key}: {reason}" for key, reason in err.problems)
+    if not problems:
+        problems += _path_problems(Config(path=path, raw=raw, sections=sections, **core))
     if problems:
         raise ConfigError([f"{path}: {line}" for line in problems])
     return Config(path=path, raw=raw, sections=sections, **core)
+
+
+def _where_problem(path: Path, want: str) -> str | None:
+    """Why ``path`` cannot be the ``want`` ("directory", "file", "socket") the daemon makes or
+    opens there, or None. Nothing is created; only what exists is looked at."""
+    import stat
+
+    try:  # a socket path is never followed (claim_socket_path removes only a socket)
+        mode = (path.lstat() if want == "socket" else path.stat()).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError as err:
+        return f"{path} cannot be looked at: {err.strerror}"
+    if mode is not None:
+        is_ok = {"directory": stat.S_ISDIR, "file": stat.S_ISREG, "socket": stat.S_ISSOCK}[want](mode)
+        return None if is_ok else f"{path} exists and is not a {want}"
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"{path} is under {parent}, which is not a directory"
+        if parent.is_symlink():
+            return f"{path} is under {parent}, a dangling symbolic link"
+    return None
+
+
+def _path_problems(config: Config) -> list[str]:
+    """Paths the daemon will create or open, checked before ``run`` trips over them."""
+    wanted = [("paths.state_dir", config.state_dir, "directory"),
+              ("paths.spool_dir", config.spool_dir, "directory"),
+              ("api.socket", config.socket_path, "socket")]
+    if config.database_url.startswith("sqlite:///"):
+        wanted.append(("database.url", Path(config.database_url.removeprefix("sqlite:///")), "file"))
+    return [f"{key}: {reason}" for key, place, want in wanted
+            if (reason := _where_problem(place, want))]
 
 
 def _merge(into: dict[str, Any], extra: dict[str, Any], where: str, problems: list[str]) -> None:
@@ -280,6 +318,9 @@ def _with_includes(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         except OSError as err:
             problems.append(f"{path}: include: cannot read {included}: {err.strerror}")
             continue
+        except UnicodeDecodeError as err:
+            problems.append(f"{included}: {_not_utf8(err)}")
+            continue
         except tomllib.TOMLDecodeError as err:
             problems.append(f"{included}: not valid TOML: {err}")
             continue
@@ -293,12 +334,18 @@ def _with_includes(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     return raw
 
 
+def _not_utf8(err: UnicodeDecodeError) -> str:
+    return f"not UTF-8 text: byte 0x{err.object[err.start]:02x} at offset {err.start}"
+
+
 def load(path: Path, *, state_dir: Path | None = None, socket: Path | None = None) -> Config:
     """Read and validate ``path``; ``state_dir``/``socket`` override the file (demo, tests)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError([f"{path}: cannot read: {err.strerror}"]) from err
+    except UnicodeDecodeError as err:
+        raise ConfigError([f"{path}: {_not_utf8(err)}"]) from err
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

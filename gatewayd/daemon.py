@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import grp
+import os
 import signal
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
@@ -65,6 +66,25 @@ def ledger_hooks(services: Services) -> tuple[dict[str, events.Matcher], dict[st
     return matchers, on_matched
 
 
+def keep_private(config: config_mod.Config) -> None:
+    """The state and spool directories 0750 and the SQLite files 0640 at most, also when an
+    earlier run (or a hand) made them with a looser umask. Only what this user owns is touched."""
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    config.spool_dir.mkdir(parents=True, exist_ok=True)
+    places = [(config.state_dir, 0o750), (config.spool_dir, 0o750)]
+    if config.database_url.startswith("sqlite:///"):
+        database = Path(config.database_url.removeprefix("sqlite:///"))
+        places += [(Path(f"{database}{suffix}"), 0o640) for suffix in ("", "-wal", "-shm")]
+    for place, most in places:
+        try:
+            info = place.stat()
+        except FileNotFoundError:
+            continue
+        if info.st_uid == os.geteuid() and info.st_mode & 0o777 & ~most:
+            place.chmod(info.st_mode & most)
+            log.warning("state.permissions_tightened", path=str(place), mode=oct(info.st_mode & most))
+
+
 class Daemon:
     def __init__(self, config: config_mod.Config, *, state_dir: Path | None = None, socket: Path | None = None):
         self.config = config
@@ -106,9 +126,9 @@ class Daemon:
     async def run(self) -> None:
         config = self.config
         loop = asyncio.get_running_loop()
+        keep_private(config)
         engine = db.make_engine(config.database_url)
         await loop.run_in_executor(self._writer, db.migrate, engine)
-        config.spool_dir.mkdir(parents=True, exist_ok=True)
         drivers = build_drivers(config, db.session_factory(engine), self._writer)
         self.services = Services(config, {d.name: d for d in drivers})
         matchers, on_matched = ledger_hooks(self.services)

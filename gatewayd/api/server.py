@@ -12,6 +12,7 @@ import json
 import os
 import pwd
 import socket
+import stat
 import struct
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -63,9 +64,14 @@ def peer(sock: socket.socket) -> tuple[Caller, int]:
 
 
 def claim_socket_path(path: Path) -> None:
-    """Remove a stale socket left by a dead daemon; refuse if a live one still answers there."""
-    if not path.exists() and not path.is_symlink():
+    """Remove a stale socket left by a dead daemon; refuse if a live one still answers there,
+    and never remove anything that is not a socket (``--socket`` naming the database, say)."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
         return
+    if not stat.S_ISSOCK(mode):
+        raise SocketInUse(f"{path} exists and is not a socket; refusing to remove it (choose another --socket)")
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))
