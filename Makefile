@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test bench lab clean
+.PHONY: setup demo test bench lab deb clean
 
 setup: $(VENV)/.installed lab
 
@@ -17,6 +17,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+deb: setup
+	bash scripts/build-deb.sh
 
 bench: setup
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
