@@ -94,6 +94,10 @@ def _positive(value: int) -> str | None:
     return None if value > 0 else f"must be positive, got {value}"
 
 
+def _argv(value: list[Any]) -> str | None:
+    return None if all(isinstance(a, str) for a in value) else f"must be a list of strings, got {value!r}"
+
+
 def _level(value: str) -> str | None:
     levels = ("debug", "info", "warning", "error")
     return None if value in levels else f"must be one of {', '.join(levels)}, got {value!r}"
@@ -130,6 +134,14 @@ SECTIONS: dict[str, dict[str, Key]] = {
         "max_bytes_rendered": Key(int, Limits.bytes_rendered, check=_positive),
         "max_seconds": Key(int, int(Limits.seconds), check=_positive),
     },
+    # The desk's registers (gatewayd.desk): the procedures' deadlines and the mail notify command.
+    "desk": {
+        "mail_hold_days": Key(int, 3, check=_positive),  # 查无此人 items held, then returned to the post
+        "complaint_reply_days": Key(int, 3, check=_positive),  # a complaint's reply is due within
+        "visit_reply_days": Key(int, 5, check=_positive),  # a visit opinion's written answer is due within
+        "sweep_s": Key((int, float), 300, check=_positive),  # how often kept typing files are checked
+        "notify_command": Key(list, [], check=_argv),  # run for each accountable mail item logged
+    },
 }
 
 # Sections parsed elsewhere: name -> "module:function"; the function takes the section's dict and
@@ -152,6 +164,7 @@ class Config:
     api: dict[str, Any]
     logging: dict[str, Any]
     documents: dict[str, Any]
+    desk: dict[str, Any]
     sections: dict[str, Any] = field(default_factory=dict)  # parsed delegated sections
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -183,7 +196,8 @@ class Config:
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", bool: "true or false", dict: "a table"}
+    names = {str: "a string", int: "an integer", bool: "true or false", dict: "a table", list: "a list",
+             (int, float): "a number"}
     return names.get(t, getattr(t, "__name__", str(t)))  # type: ignore[arg-type]
 
 

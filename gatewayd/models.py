@@ -375,3 +375,225 @@ class FaxNotifyRequest(Base):
     created_at: Mapped[datetime]
 
     tenant: Mapped[Tenant | None] = relationship()
+
+
+# ---------------------------------------------------------------------------- the desk's other books
+
+
+class MailKind(enum.StrEnum):
+    LETTER = "letter"  #: ordinary letters, counted into a pigeonhole (one entry per batch)
+    REGISTERED = "registered"  #: 挂号信
+    PARCEL_NOTICE = "parcel_notice"  #: 包裹单
+    REMITTANCE = "remittance"  #: 汇款单
+    EMS = "ems"  #: express mail
+
+
+class MailState(enum.StrEnum):
+    PIGEONHOLED = "pigeonholed"  #: ordinary letters sorted into the tenant's pigeonhole
+    WAITING = "waiting"  #: an item logged one by one, the tenant told, waiting for pickup
+    PICKED_UP = "picked_up"  #: collected; who and which identity document is recorded
+    HELD = "held"  #: 查无此人: nobody on the roster; on the return list after the hold period
+    RETURNED = "returned"  #: handed back to the post office
+
+
+class MailItem(Base):
+    """The mail register (信件记录本): a batch of ordinary letters or one accountable item."""
+
+    __tablename__ = "mail_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(_enum(MailKind))
+    count: Mapped[int] = mapped_column(default=1)  # letters in a batch; 1 for an accountable item
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    addressee: Mapped[str] = mapped_column(String(200), default="")  # as written on the envelope
+    addressed_company: Mapped[str] = mapped_column(String(200), default="")
+    addressed_room: Mapped[str] = mapped_column(String(50), default="")
+    tracking: Mapped[str] = mapped_column(String(64), default="")  # registered / EMS number
+    sender: Mapped[str] = mapped_column(String(200), default="")
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    mismatch: Mapped[str] = mapped_column(Text, default="")  # company and room disagree with the roster
+    state: Mapped[str] = mapped_column(_enum(MailState), index=True)
+    logged_by: Mapped[str] = mapped_column(String(64))
+    notified_at: Mapped[datetime | None]  # put on the to-call list / notify command run
+    called_at: Mapped[datetime | None]
+    called_by: Mapped[str] = mapped_column(String(64), default="")
+    picked_up_at: Mapped[datetime | None]
+    picked_up_by: Mapped[str] = mapped_column(String(200), default="")  # the person who collected it
+    id_type: Mapped[str] = mapped_column(String(32), default="")  # identity document checked
+    id_last_digits: Mapped[str] = mapped_column(String(8), default="")  # never the full number
+    handed_over_by: Mapped[str] = mapped_column(String(64), default="")
+    returned_at: Mapped[datetime | None]
+    returned_by: Mapped[str] = mapped_column(String(64), default="")
+
+    tenant: Mapped[Tenant | None] = relationship()
+
+
+class Complaint(Base):
+    """The complaint register (客户投诉记录单)."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))
+    complainant: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    subject: Mapped[str] = mapped_column(Text)  # the points, as recorded in writing
+    taken_by: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(100))  # who handles it
+    reply_due_at: Mapped[datetime] = mapped_column(index=True)
+    follow_ups: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # append-only notes
+    replied_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    customer_told_at: Mapped[datetime | None]
+    customer_view: Mapped[str] = mapped_column(Text, default="")  # satisfied / not, in their words
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    closed_by: Mapped[str] = mapped_column(String(64), default="")
+
+    tenant: Mapped[Tenant | None] = relationship()
+
+
+class TenantVisit(Base):
+    """The tenant visit register (客户访问记录单): half-yearly visits and the opinions collected."""
+
+    __tablename__ = "tenant_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    visited_at: Mapped[datetime] = mapped_column(index=True)
+    visited_by: Mapped[str] = mapped_column(String(64))
+    met: Mapped[str] = mapped_column(String(200), default="")  # whom the visitor spoke to
+    opinions: Mapped[str] = mapped_column(Text, default="")
+    reply_due_at: Mapped[datetime | None]  # an opinion needing an answer: a written reply is due
+    replied_at: Mapped[datetime | None]
+    reply: Mapped[str] = mapped_column(Text, default="")
+    replied_by: Mapped[str] = mapped_column(String(64), default="")
+
+    tenant: Mapped[Tenant] = relationship()
+
+
+class MeetingRoom(Base):
+    __tablename__ = "meeting_rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # as the price list names it
+    capacity: Mapped[int]
+    equipment: Mapped[str] = mapped_column(Text, default="")  # comma-separated
+    created_at: Mapped[datetime]
+
+
+class BookingState(enum.StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    BILLED = "billed"  #: its time and extras are on its ticket
+
+
+class RoomBooking(Base):
+    """A meeting-room booking; its preparation checklist is ``BookingTask`` rows, due before it."""
+
+    __tablename__ = "room_bookings"
+    __table_args__ = (Index("ix_room_bookings_room_time", "room_id", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("meeting_rooms.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    attendees: Mapped[int] = mapped_column(default=0)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    extras: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"tea": 12, "projector": 1}
+    state: Mapped[str] = mapped_column(_enum(BookingState), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    booked_by: Mapped[str] = mapped_column(String(64))
+    booked_at: Mapped[datetime]
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+
+    room: Mapped[MeetingRoom] = relationship()
+    ticket: Mapped[Ticket] = relationship()
+    tasks: Mapped[list[BookingTask]] = relationship(order_by="BookingTask.due_at", back_populates="booking")
+
+
+class BookingTask(Base):
+    """One item of the meeting procedure's checklist, due before the meeting, ticked by its department."""
+
+    __tablename__ = "booking_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("room_bookings.id"), index=True)
+    item: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str] = mapped_column(String(64), default="")
+
+    booking: Mapped[RoomBooking] = relationship(back_populates="tasks")
+
+
+class PaperSubscription(Base):
+    """Newspapers and periodicals (报刊) a tenant takes: title, copies a day, period."""
+
+    __tablename__ = "paper_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200), index=True)
+    copies: Mapped[int]
+    starts_on: Mapped[str] = mapped_column(String(10))  # local dates, ISO: the post office's period
+    ends_on: Mapped[str] = mapped_column(String(10))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))  # 代办增订 errand, if any
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    tenant: Mapped[Tenant] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+
+
+class PaperDelivery(Base):
+    """One title's delivery on one day, checked against the subscriptions' total."""
+
+    __tablename__ = "paper_deliveries"
+    __table_args__ = (UniqueConstraint("day", "title", name="uq_paper_deliveries_day_title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)  # local date
+    title: Mapped[str] = mapped_column(String(200))
+    expected: Mapped[int]
+    received: Mapped[int]
+    checked_by: Mapped[str] = mapped_column(String(64))
+    checked_at: Mapped[datetime]
+
+
+class PaperHold(Base):
+    """Copies kept for an absent tenant, and their handover."""
+
+    __tablename__ = "paper_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    copies: Mapped[int]
+    held_by: Mapped[str] = mapped_column(String(64))
+    held_at: Mapped[datetime]
+    handed_at: Mapped[datetime | None]
+    handed_to: Mapped[str] = mapped_column(String(200), default="")
+    handed_by: Mapped[str] = mapped_column(String(64), default="")
+
+    tenant: Mapped[Tenant] = relationship()
+
+
+class TypingFile(Base):
+    """A typed document kept for a customer until ``keep_until``, then deleted (audited)."""
+
+    __tablename__ = "typing_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int]
+    keep_until: Mapped[datetime | None] = mapped_column(index=True)  # None: not kept past the ticket
+    stored_by: Mapped[str] = mapped_column(String(64))
+    stored_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()

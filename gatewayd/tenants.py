@@ -44,6 +44,27 @@ def find(session: Session, company: str) -> Tenant:
     return tenant
 
 
+def sort(session: Session, company: str, room: str) -> tuple[Tenant | None, str]:
+    """Whose mail this is by the roster, as the desk sorts it: the company named, whose rooms must
+    include the room written (or the room's tenant when the company is unknown). Returns the tenant
+    (None: nobody on the roster, 查无此人) and the disagreement to flag ("" when they agree)."""
+    company, room = company.strip(), room.strip()
+    by_company = session.scalars(select(Tenant).where(Tenant.company == company)).first() if company else None
+    by_room = None
+    if room:
+        by_room = next((t for t in session.scalars(select(Tenant).order_by(Tenant.id))
+                        if room in t.rooms.split(",")), None)
+    if by_company is not None:
+        if room and by_room is not by_company:
+            where = f"room {room} is {by_room.company}'s" if by_room else f"room {room} is nobody's"
+            return by_company, f"{where}, not {company}'s ({by_company.rooms or 'no rooms listed'})"
+        return by_company, ""
+    if by_room is not None:
+        named = f"{company!r} is not on the roster" if company else "no company written"
+        return by_room, f"{named}; room {room} is {by_room.company}'s"
+    return None, ""
+
+
 def _clean(fields: dict[str, str]) -> dict[str, str]:
     """Normalise one roster entry; raise InvalidValue naming the bad field."""
     company = fields.get("company", "").strip()

@@ -11,11 +11,11 @@ def routes() -> list[Route]:
     A domain may extend a core route for its own tickets (``EXTENDS``: (method, path) -> wrapper
     of the route it replaces, which it calls for every other ticket).
     """
-    from gatewayd.api import billing, core, devices, fax, printing, reports
+    from gatewayd.api import billing, core, desk, devices, fax, printing, reports
     from gatewayd.copying import routes as copying
 
     joined = [*core.ROUTES, *billing.ROUTES, *printing.ROUTES, *devices.ROUTES, *copying.ROUTES, *fax.ROUTES,
-              *reports.ROUTES]
+              *reports.ROUTES, *desk.ROUTES]
     for extends in (copying.EXTENDS,):
         joined = [extends[(r.method, r.path)](r) if (r.method, r.path) in extends else r for r in joined]
     return joined

@@ -24,7 +24,15 @@ def status(api: Api, call: Call) -> dict[str, Any]:
         "uptime_s": round(time.monotonic() - api.started, 1),
         "database": {"backend": url.get_backend_name(), "url": url.render_as_string(hide_password=True)},
         "devices": api.device_status(),
+        "due": _due_counts(api),
     }
+
+
+def _due_counts(api: Api) -> dict[str, int]:
+    from gatewayd.desk import due
+
+    with api.ledger.transaction() as s:
+        return due.counts(s, api.services.config.desk, api.ledger.clock())
 
 
 def openapi(api: Api, call: Call) -> dict[str, Any]:

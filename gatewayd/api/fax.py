@@ -11,7 +11,7 @@ import asyncio
 import base64
 import binascii
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from gatewayd import billing
 from gatewayd.api.app import TICKET_ID, Api, Call, Route, obj
 from gatewayd.api.schema import FILENAME
 from gatewayd.api.server import Response
+from gatewayd.desk.common import day_range
 from gatewayd.errors import InvalidValue, NotFound
 from gatewayd.faxing import documents, incoming, jobs
 from gatewayd.models import FaxInState, FaxJobState
@@ -105,14 +106,7 @@ def _cancel(api: Api, call: Call) -> dict[str, Any]:
 
 
 def _day(api: Api, text: str | None) -> tuple[datetime | None, datetime | None]:
-    if not text:
-        return None, None
-    try:
-        day = datetime.fromisoformat(text).date()
-    except ValueError as err:
-        raise InvalidValue(f"date must look like 2026-11-26, got {text!r}") from err
-    start = datetime.combine(day, time(), api.ledger.timezone)
-    return start, start + timedelta(days=1)
+    return day_range(text, api.ledger.timezone)
 
 
 def list_incoming(api: Api, call: Call) -> list[dict[str, Any]]:

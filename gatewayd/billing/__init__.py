@@ -41,6 +41,7 @@ from .usage import (
     FaxCallUsage,
     FaxInUsage,
     ManualLine,
+    MeetingRoomUsage,
     PageOutcome,
     PageResult,
     PrintUsage,
@@ -51,7 +52,7 @@ from .usage import (
 __all__ = [
     "BillingError", "CallClass", "Charge", "Colour", "Destination", "DialPlan", "ErrandUsage",
     "ErrorPagePolicy", "FailedCallPolicy", "FaxCallUsage", "FaxInUsage", "InvalidUsage",
-    "ManualLine", "MoneyRule", "NoRateForDestination", "NoRateTableInForce", "NotPriced",
+    "ManualLine", "MeetingRoomUsage", "MoneyRule", "NoRateForDestination", "NoRateTableInForce", "NotPriced",
     "PageOutcome", "PageResult", "Payment", "PrintUsage", "RateBook", "RateTable", "Rating",
     "Receipt", "ReceiptKind", "Rounding", "Service",
     "Site", "TypingUsage", "UndiallableNumber", "Usage", "format_table", "parse_rates",

@@ -149,6 +149,18 @@ class ErrandRates:
 
 
 @dataclass(frozen=True, slots=True)
+class MeetingRoomRates:
+    """Meeting rooms by booked time: per hour (by room, else the default), in blocks, with a
+    minimum; extras (tea service per cup, a projector) at a price per unit booked."""
+
+    per_hour: Decimal
+    room_per_hour: dict[str, Decimal] = field(default_factory=dict, hash=False)  #: by room name
+    increment_min: int = 30  #: booked time is counted in blocks of this many minutes, rounded up
+    minimum_hours: Decimal = Decimal(1)
+    extras: dict[str, Decimal] = field(default_factory=dict, hash=False)  #: "tea" -> per unit
+
+
+@dataclass(frozen=True, slots=True)
 class RateTable:
     version: str  #: "2025-01", named on every charge line priced by it
     effective: datetime  #: naive: wall-clock time at the site
@@ -160,6 +172,7 @@ class RateTable:
     copy: SideRates | None = None
     typing: PerPage | None = None
     errand: ErrandRates | None = None
+    meeting_room: MeetingRoomRates | None = None
     #: fax_out's time charges by (destination match, band name, seconds): rating runs for every
     #: call and quote, and a table prices the same few durations over and over (bench/rating.py)
     time_charges: dict[tuple[str, str | None, int], Any] = field(

@@ -27,6 +27,7 @@ from .rates import (
     FailedCallPolicy,
     FaxOutRates,
     MatchKind,
+    MeetingRoomRates,
     PerPage,
     RateBook,
     RateTable,
@@ -69,7 +70,7 @@ def _unique(r: Reader, tables: list[RateTable], key: str, value: Any) -> None:
                       f"each table needs its own")
 
 
-_SERVICES = ("fax_out", "fax_in", "print", "copy", "typing", "errand")
+_SERVICES = ("fax_out", "fax_in", "print", "copy", "typing", "errand", "meeting_room")
 
 
 def _inherit(r: Reader, table: RateTable, earlier: list[RateTable]) -> RateTable:
@@ -110,6 +111,7 @@ def _table(r: Reader, default_money: MoneyRule, calendar: Calendar) -> RateTable
         copy=_section(r, "copy", _sides),
         typing=_section(r, "typing", _per_page),
         errand=_section(r, "errand", _errand),
+        meeting_room=_section(r, "meeting_room", _meeting_room),
     )
     return table
 
@@ -249,6 +251,26 @@ def _errand(r: Reader) -> ErrandRates:
         service_charge=r.decimal("service_charge", default=Decimal(0)),
         service_rate=r.decimal("service_rate", default=Decimal(0), example="0.10"),
     )
+
+
+def _meeting_room(r: Reader) -> MeetingRoomRates:
+    return MeetingRoomRates(
+        per_hour=r.decimal("per_hour"),
+        room_per_hour=_prices(r, "room_per_hour"),
+        increment_min=r.whole("increment_min", default=30, minimum=1, unit="minutes"),
+        minimum_hours=r.decimal("minimum_hours", default=Decimal(1), example="1"),
+        extras=_prices(r, "extras"),
+    )
+
+
+def _prices(r: Reader, key: str) -> dict[str, Decimal]:
+    """A table of name = "price" pairs (rooms by name, extras by name)."""
+    sub = r.table(key)
+    if sub is None:
+        return {}
+    prices = {name: sub.decimal(name) for name in sub.data}
+    sub.done()
+    return prices
 
 
 def _sides(r: Reader) -> SideRates:

@@ -16,20 +16,21 @@ from .destinations import resolve
 from .errors import InvalidUsage
 from .fax_out import rate_fax_out
 from .rates import RateBook, RateTable
-from .services import rate_errand, rate_fax_in, rate_manual, rate_print, rate_typing
+from .services import rate_errand, rate_fax_in, rate_manual, rate_meeting_room, rate_print, rate_typing
 from .site import Site
 from .usage import (
     ErrandUsage,
     FaxCallUsage,
     FaxInUsage,
     ManualLine,
+    MeetingRoomUsage,
     PageOutcome,
     PageResult,
     PrintUsage,
     TypingUsage,
 )
 
-Usage = FaxCallUsage | FaxInUsage | PrintUsage | TypingUsage | ErrandUsage | ManualLine
+Usage = FaxCallUsage | FaxInUsage | PrintUsage | TypingUsage | ErrandUsage | MeetingRoomUsage | ManualLine
 
 
 def rate(book: RateBook, site: Site, usage: Usage) -> Rating:
@@ -54,6 +55,7 @@ _RATERS: dict[type, Callable[[RateTable, object], list[Charge]]] = {
     PrintUsage: rate_print,  # type: ignore[dict-item]
     TypingUsage: rate_typing,  # type: ignore[dict-item]
     ErrandUsage: rate_errand,  # type: ignore[dict-item]
+    MeetingRoomUsage: rate_meeting_room,  # type: ignore[dict-item]
 }
 
 

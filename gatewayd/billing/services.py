@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_CEILING, Decimal
+
 from .charges import Charge, plural, priced_line
 from .errors import NotPriced
 from .money import MoneyRule, format_price
 from .rates import PerPage, RateTable
-from .usage import ErrandUsage, FaxInUsage, ManualLine, PrintUsage, Service, TypingUsage
+from .usage import ErrandUsage, FaxInUsage, ManualLine, MeetingRoomUsage, PrintUsage, Service, TypingUsage
 
 
 def _per_page(table: RateTable, section: PerPage | None, service: Service, what: str,
@@ -81,6 +83,39 @@ def rate_errand(table: RateTable, usage: ErrandUsage) -> list[Charge]:
         lines.append(priced_line(money, Service.ERRAND,
                                  lambda amount: f"service charge, {how} = {amount}",
                                  1, "errand", charge, rule, version, inputs))
+    return lines
+
+
+def rate_meeting_room(table: RateTable, usage: MeetingRoomUsage) -> list[Charge]:
+    """Booked time in blocks (rounded up) at the room's hourly rate, topped up to the minimum;
+    each extra at its unit price. An extra the table does not list cannot be priced."""
+    rates = table.meeting_room
+    if rates is None:
+        raise NotPriced("meeting rooms", table.version)
+    per_hour = rates.room_per_hour.get(usage.room, rates.per_hour)
+    minutes = Decimal((usage.ends_at - usage.starts_at).total_seconds()) / 60
+    block = rates.increment_min
+    blocks = (minutes / block).to_integral_value(ROUND_CEILING)
+    hours = max(blocks * block / 60, rates.minimum_hours)
+    booked = f"{minutes.normalize():f} min"
+    how = f"{booked} in {block}-min blocks" + (f", minimum {rates.minimum_hours.normalize():f} h"
+                                                  if hours == rates.minimum_hours else "")
+    rule = f"meeting_room.room_per_hour[{usage.room}]" if usage.room in rates.room_per_hour else "meeting_room.per_hour"
+    inputs = {"room": usage.room, "starts_at": usage.starts_at.isoformat(), "ends_at": usage.ends_at.isoformat(),
+              "minutes": str(minutes.normalize()), "extras": dict(usage.extras)}
+    lines = [priced_line(
+        table.money, Service.MEETING_ROOM,
+        lambda amount: f"meeting room {usage.room}, {how} = {hours.normalize():f} h × {format_price(per_hour)} = {amount}",
+        hours.normalize(), "h", per_hour, rule, table.version, inputs)]
+    for name, count in usage.extras:
+        price = rates.extras.get(name)
+        if price is None:
+            raise NotPriced(f"meeting-room extra {name!r}", table.version)
+        if count:
+            lines.append(priced_line(
+                table.money, Service.MEETING_ROOM,
+                lambda amount, name=name, count=count, price=price: f"{name}, {count} × {format_price(price)} = {amount}",
+                count, name, price, f"meeting_room.extras[{name}]", table.version, inputs))
     return lines
 
 

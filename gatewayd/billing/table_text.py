@@ -29,6 +29,12 @@ def format_table(table: RateTable, site: Site) -> str:
         rate = f"{(e.service_rate * 100).normalize():f} %"
         out += ["", (f"Errands: quoted fee + service charge {format_price(e.service_charge)} "
                     f"+ {rate} of the fee (unless agreed otherwise)")]
+    if table.meeting_room:
+        m = table.meeting_room
+        rooms = "".join(f", {name} {format_price(price)}" for name, price in m.room_per_hour.items())
+        extras = ", ".join(f"{name} {format_price(price)}" for name, price in m.extras.items()) or "none"
+        out += ["", (f"Meeting rooms: {format_price(m.per_hour)} per hour{rooms}; {m.increment_min}-min blocks, "
+                     f"minimum {m.minimum_hours.normalize():f} h; extras: {extras}")]
     return "\n".join(out) + "\n"
 
 

@@ -22,6 +22,7 @@ class Service(enum.Enum):
     COPY = "copy"
     TYPING = "typing"
     ERRAND = "errand"
+    MEETING_ROOM = "meeting_room"
     MANUAL = "manual"
 
 
@@ -125,6 +126,28 @@ class ErrandUsage(_CheckedAtAndCounts):
     quoted_fee: Decimal  #: the fee agreed with the customer, passed through
     at: datetime
     service_charge: Decimal | None = None  #: agreed on the form; None: the table's rule
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRoomUsage:
+    """A meeting-room booking: the room, the booked time, the extras and how many of each."""
+
+    room: str  #: as the price list names it
+    starts_at: datetime  #: picks the rate table
+    ends_at: datetime
+    extras: tuple[tuple[str, int], ...] = ()  #: ("tea", 12), ("projector", 1)
+
+    @property
+    def at(self) -> datetime:
+        return self.starts_at
+
+    def __post_init__(self) -> None:
+        _aware("starts_at", self.starts_at)
+        _aware("ends_at", self.ends_at)
+        if self.ends_at <= self.starts_at:
+            raise InvalidUsage("a booking must end after it starts")
+        for name, count in self.extras:
+            _not_negative(**{name: count})
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,10 @@ def status(args: argparse.Namespace, client: Client) -> Result:
     s = client.get("/status")
     devices = render(["device", "running", "restarts", "last error"],
                      [(d["driver"], d["running"], d["restarts"], d["last_error"]) for d in s["devices"]])
-    return s, f"gatewayd {s['version']}, up {s['uptime_s']} s, database {s['database']['url']}\n{devices}"
+    due = s["due"]
+    deadlines = (f"deadlines: {due['overdue']} overdue, {due['due_today']} due within a day"
+                 + (" (see `gatewayctl due`)" if due["overdue"] or due["due_today"] else ""))
+    return s, f"gatewayd {s['version']}, up {s['uptime_s']} s, database {s['database']['url']}\n{devices}\n{deadlines}"
 
 
 def ticket_open(args: argparse.Namespace, client: Client) -> Result:

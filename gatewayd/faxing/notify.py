@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -49,31 +50,40 @@ def environment(session: Session, entry: FaxIncoming) -> dict[str, str]:
 
 def after_commit(session: Session, command: tuple[str, ...], entry: FaxIncoming, payload: dict[str, Any]) -> None:
     """Run the command for ``entry`` once ``session`` commits (not at all if it rolls back)."""
+    run_after_commit(session, lambda s: (command_line(command, entry, payload), environment(s, entry)),
+                     entry=entry.id)
+
+
+def run_after_commit(session: Session, build: Callable[[Session], tuple[list[str], dict[str, str]]],
+                     **ids: Any) -> None:
+    """Run the command line ``build`` returns once ``session`` commits, in a thread of its own.
+
+    ``build`` is called at commit, so what the transaction did after the caller's change counts
+    (the fax's routing and notify-me matching); ``ids`` are bound to the command's log lines. The
+    mail register (``gatewayd.desk.mail``) notifies through here too."""
     state: dict[str, Any] = {}
 
     @event.listens_for(session, "before_commit", once=True)
     def snapshot(s: Session) -> None:
-        # Taken at commit: the routing and notify-me matching after the entry's creation count.
         s.flush()
-        state["argv"] = command_line(command, entry, payload)
-        state["env"] = environment(s, entry)
+        state["argv"], state["env"] = build(s)
 
     @event.listens_for(session, "after_commit", once=True)
     def start(s: Session) -> None:
         if "argv" in state:
-            threading.Thread(target=_run, args=(state["argv"], state["env"], entry.id),
-                             name="fax-notify", daemon=True).start()
+            threading.Thread(target=_run, args=(state["argv"], state["env"], ids),
+                             name="notify", daemon=True).start()
 
 
-def _run(argv: list[str], env: dict[str, str], entry_id: int) -> None:
-    bound = log.bind(entry=entry_id, command=argv[0])
+def _run(argv: list[str], env: dict[str, str], ids: dict[str, Any]) -> None:
+    bound = log.bind(**ids, command=argv[0])
     try:
         done = subprocess.run(argv, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as err:
-        bound.error("fax.notify_failed", error=str(err))
+        bound.error("notify.failed", error=str(err))
         return
     if done.returncode != 0:
-        bound.warning("fax.notify_failed", exit=done.returncode, stderr=done.stderr[-500:])
+        bound.warning("notify.failed", exit=done.returncode, stderr=done.stderr[-500:])
     else:
-        bound.info("fax.notified", args=argv[1:])
+        bound.info("notify.done", args=argv[1:])

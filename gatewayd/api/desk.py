@@ -1,0 +1,299 @@
+"""The desk's other books: mail (信件记录本), complaints (客户投诉记录单), tenant visits
+(客户访问记录单), meeting rooms and their bookings, and the list of what is due."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from gatewayd.api.app import Api, Call, Route, obj
+from gatewayd.desk import complaints, due, mail, rooms
+from gatewayd.desk.common import day_range
+from gatewayd.models import BookingState, MailKind, MailState
+
+DATE = {"type": "string", "pattern": r"\d{4}-\d{2}-\d{2}", "description": "a local date like 2026-11-26"}
+TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset, e.g. 2026-11-30T14:00:00+08:00"}
+LIMIT = {"type": "integer", "minimum": 1, "maximum": 5000}
+NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+TEXT = {"type": "string", "maxLength": 4000}
+COMPANY = {"type": "string", "maxLength": 200, "description": "a tenant company on the roster"}
+
+
+def _desk(api: Api) -> dict[str, Any]:
+    return api.services.config.desk
+
+
+def _year(api: Api) -> int:
+    return api.ledger.year(api.ledger.clock())
+
+
+# ---------------------------------------------------------------------------- mail
+
+
+def log_mail(api: Api, call: Call) -> dict[str, Any]:
+    b, desk = call.body, _desk(api)
+    with api.ledger.transaction() as s:
+        item = mail.log_item(s, call.caller, api.ledger.clock(), kind=b["kind"], company=b.get("company", ""),
+                             room=b.get("room", ""), addressee=b.get("addressee", ""), count=b.get("count", 1),
+                             tracking=b.get("tracking", ""), sender=b.get("sender", ""),
+                             notify_command=desk["notify_command"])
+        return mail.view(item, desk["mail_hold_days"])
+
+
+def list_mail(api: Api, call: Call) -> list[dict[str, Any]]:
+    q = call.query
+    since, until = day_range(q.get("date"), api.ledger.timezone)
+    with api.ledger.transaction() as s:
+        return mail.listing(s, _desk(api)["mail_hold_days"], state=q.get("state"), kind=q.get("kind"),
+                            since=since, until=until, limit=q.get("limit", 500))
+
+
+def get_mail(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        return mail.view(mail.find(s, call.params["id"]), _desk(api)["mail_hold_days"])
+
+
+def pick_up_mail(api: Api, call: Call) -> dict[str, Any]:
+    b = call.body
+    with api.ledger.transaction() as s:
+        item = mail.pick_up(s, call.caller, api.ledger.clock(), mail.find(s, call.params["id"], lock=True),
+                            collected_by=b["collected_by"], id_type=b.get("id_type", ""),
+                            id_last_digits=b.get("id_last_digits", ""))
+        return mail.view(item, _desk(api)["mail_hold_days"])
+
+
+def called_mail(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        item = mail.mark_called(s, call.caller, api.ledger.clock(), mail.find(s, call.params["id"], lock=True))
+        return mail.view(item, _desk(api)["mail_hold_days"])
+
+
+def return_mail(api: Api, call: Call) -> dict[str, Any]:
+    hold = _desk(api)["mail_hold_days"]
+    with api.ledger.transaction() as s:
+        item = mail.return_to_post(s, call.caller, api.ledger.clock(), mail.find(s, call.params["id"], lock=True), hold)
+        return mail.view(item, hold)
+
+
+def mail_to_return(api: Api, call: Call) -> list[dict[str, Any]]:
+    hold = _desk(api)["mail_hold_days"]
+    with api.ledger.transaction() as s:
+        return [mail.view(m, hold) for m in mail.to_return(s, api.ledger.clock(), hold)]
+
+
+def mail_to_call(api: Api, call: Call) -> list[dict[str, Any]]:
+    with api.ledger.transaction() as s:
+        return mail.to_call(s)
+
+
+def pigeonholes(api: Api, call: Call) -> list[dict[str, Any]]:
+    day = call.query.get("date") or api.ledger.clock().astimezone(api.ledger.timezone).date().isoformat()
+    since, until = day_range(day, api.ledger.timezone)
+    with api.ledger.transaction() as s:
+        return mail.pigeonholes(s, since, until)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- complaints and visits
+
+
+def record_complaint(api: Api, call: Call) -> dict[str, Any]:
+    b, now = call.body, api.ledger.clock()
+    with api.ledger.transaction() as s:
+        c = complaints.record(s, call.caller, now, _desk(api)["complaint_reply_days"], complainant=b["complainant"],
+                              subject=b["subject"], department=b["department"], company=b.get("company"),
+                              phone=b.get("phone", ""), received_at=b.get("received_at"))
+        return complaints.view(c, now)
+
+
+def list_complaints(api: Api, call: Call) -> list[dict[str, Any]]:
+    q = call.query
+    with api.ledger.transaction() as s:
+        return complaints.listing(s, api.ledger.clock(), state=q.get("state"), overdue=q.get("overdue", False),
+                                  limit=q.get("limit", 500))
+
+
+def get_complaint(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        return complaints.view(complaints.find(s, call.params["id"]), api.ledger.clock())
+
+
+def follow_up_complaint(api: Api, call: Call) -> dict[str, Any]:
+    now = api.ledger.clock()
+    with api.ledger.transaction() as s:
+        c = complaints.follow_up(s, call.caller, now, complaints.find(s, call.params["id"], lock=True),
+                                 note=call.body["note"], reply=call.body.get("reply", False))
+        return complaints.view(c, now)
+
+
+def close_complaint(api: Api, call: Call) -> dict[str, Any]:
+    b, now = call.body, api.ledger.clock()
+    with api.ledger.transaction() as s:
+        c = complaints.close(s, call.caller, now, complaints.find(s, call.params["id"], lock=True),
+                             outcome=b["outcome"], customer_told_at=b.get("customer_told_at"),
+                             customer_view=b.get("customer_view", ""))
+        return complaints.view(c, now)
+
+
+def record_visit(api: Api, call: Call) -> dict[str, Any]:
+    b, now = call.body, api.ledger.clock()
+    with api.ledger.transaction() as s:
+        v = complaints.record_visit(s, call.caller, now, _desk(api)["visit_reply_days"], company=b["company"],
+                                    met=b.get("met", ""), opinions=b.get("opinions", ""),
+                                    needs_reply=b.get("needs_reply", False), visited_at=b.get("visited_at"))
+        return complaints.visit_view(v, now)
+
+
+def list_visits(api: Api, call: Call) -> list[dict[str, Any]]:
+    with api.ledger.transaction() as s:
+        return complaints.visits(s, api.ledger.clock(), company=call.query.get("company"),
+                                 limit=call.query.get("limit", 500))
+
+
+def reply_visit(api: Api, call: Call) -> dict[str, Any]:
+    now = api.ledger.clock()
+    with api.ledger.transaction() as s:
+        v = complaints.reply_visit(s, call.caller, now, complaints.find_visit(s, call.params["id"], lock=True),
+                                   reply=call.body["reply"])
+        return complaints.visit_view(v, now)
+
+
+# ---------------------------------------------------------------------------- meeting rooms
+
+
+def add_room(api: Api, call: Call) -> dict[str, Any]:
+    b = call.body
+    with api.ledger.transaction() as s:
+        return rooms.room_view(rooms.add_room(s, call.caller, api.ledger.clock(), name=b["name"],
+                                              capacity=b["capacity"], equipment=b.get("equipment")))
+
+
+def list_rooms(api: Api, call: Call) -> list[dict[str, Any]]:
+    with api.ledger.transaction() as s:
+        return rooms.rooms(s)
+
+
+def book_room(api: Api, call: Call) -> dict[str, Any]:
+    b, now = call.body, api.ledger.clock()
+    with api.ledger.transaction() as s:
+        booking = rooms.book(s, call.caller, now, _year(api), api.services, room=b["room"], starts_at=b["starts_at"],
+                             ends_at=b["ends_at"], company=b.get("company"), contact_room=b.get("contact_room", ""),
+                             guest_name=b.get("guest_name", ""), guest_phone=b.get("guest_phone", ""),
+                             attendees=b.get("attendees", 0), purpose=b.get("purpose", ""), extras=b.get("extras"))
+        return rooms.view(booking, now)
+
+
+def list_bookings(api: Api, call: Call) -> list[dict[str, Any]]:
+    q = call.query
+    since, until = day_range(q.get("date"), api.ledger.timezone)
+    with api.ledger.transaction() as s:
+        return rooms.listing(s, api.ledger.clock(), room=q.get("room"), since=since, until=until,
+                             state=q.get("state"), limit=q.get("limit", 500))
+
+
+def get_booking(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        return rooms.view(rooms.find(s, call.params["id"]), api.ledger.clock())
+
+
+def tick_booking(api: Api, call: Call) -> dict[str, Any]:
+    now = api.ledger.clock()
+    with api.ledger.transaction() as s:
+        booking = rooms.find(s, call.params["id"], lock=True)
+        rooms.tick(s, call.caller, now, booking, call.params["item"])
+        return rooms.view(booking, now)
+
+
+def cancel_booking(api: Api, call: Call) -> dict[str, Any]:
+    now = api.ledger.clock()
+    with api.ledger.transaction() as s:
+        booking = rooms.cancel(s, call.caller, now, rooms.find(s, call.params["id"], lock=True), call.body["reason"])
+        return rooms.view(booking, now)
+
+
+def bill_booking(api: Api, call: Call) -> dict[str, Any]:
+    now = api.ledger.clock()
+    with api.ledger.transaction() as s:
+        booking = rooms.bill(s, call.caller, now, rooms.find(s, call.params["id"], lock=True), api.services)
+        return rooms.view(booking, now)
+
+
+# ---------------------------------------------------------------------------- due
+
+
+def list_due(api: Api, call: Call) -> dict[str, Any]:
+    """Overdue and coming deadlines; ``at`` asks as of another moment (what will be due by Friday)."""
+    now = call.query.get("at") or api.ledger.clock()
+    within = timedelta(hours=call.query.get("within_hours", 24))
+    with api.ledger.transaction() as s:
+        return {"at": now.isoformat(), "items": due.upcoming(s, _desk(api), now, within)}
+
+
+ROUTES: list[Route] = [
+    Route("POST", "/mail", "Log mail: a batch of ordinary letters, or one registered letter, parcel notice, "
+          "remittance slip or EMS item (the tenant is notified at once)", log_mail, status=201, body=obj(
+              ["kind"], kind={"type": "string", "enum": [k.value for k in MailKind]},
+              company=COMPANY, room={"type": "string", "maxLength": 50}, addressee={"type": "string", "maxLength": 200},
+              count={"type": "integer", "minimum": 1, "maximum": 1000, "description": "letters in a batch"},
+              tracking={"type": "string", "maxLength": 64}, sender={"type": "string", "maxLength": 200})),
+    Route("GET", "/mail", "The mail register (信件记录本)", list_mail,
+          query={"state": {"type": "string", "enum": [s.value for s in MailState]},
+                 "kind": {"type": "string", "enum": [k.value for k in MailKind]}, "date": DATE, "limit": LIMIT}),
+    Route("GET", "/mail/pigeonholes", "Ordinary letters sorted on a day, per tenant's pigeonhole", pigeonholes,
+          query={"date": {**DATE, "description": "a local date like 2026-11-26 (default today)"}}),
+    Route("GET", "/mail/to-call", "Tenants to phone about accountable mail waiting for them", mail_to_call),
+    Route("GET", "/mail/to-return", "查无此人 items past their hold period: back to the post office", mail_to_return),
+    Route("GET", "/mail/{id:int}", "One mail entry", get_mail),
+    Route("POST", "/mail/{id:int}/pick-up", "Hand an item over: who collected it and the ID checked "
+          "(type and last 2-4 characters only)", pick_up_mail, body=obj(
+              ["collected_by"], collected_by=NAME,
+              id_type={"type": "string", "enum": list(mail.ID_TYPES)},
+              id_last_digits={"type": "string", "maxLength": 40})),
+    Route("POST", "/mail/{id:int}/called", "The tenant was phoned: off the to-call list", called_mail, body=obj()),
+    Route("POST", "/mail/{id:int}/return", "A held item handed back to the post office", return_mail, body=obj()),
+    Route("POST", "/complaints", "Record a complaint (客户投诉记录单); its reply is due in desk.complaint_reply_days",
+          record_complaint, status=201, body=obj(
+              ["complainant", "subject", "department"], complainant=NAME, subject={**TEXT, "minLength": 1},
+              department={"type": "string", "minLength": 1, "maxLength": 100}, company=COMPANY,
+              phone={"type": "string", "maxLength": 50}, received_at=TIME)),
+    Route("GET", "/complaints", "The complaint register", list_complaints,
+          query={"state": {"type": "string", "enum": ["open", "closed"]}, "overdue": {"type": "boolean"},
+                 "limit": LIMIT}),
+    Route("GET", "/complaints/{id:int}", "One complaint with its follow-ups", get_complaint),
+    Route("POST", "/complaints/{id:int}/follow-ups", "A follow-up note; reply=true when it is the reply to the customer",
+          follow_up_complaint, status=201, body=obj(["note"], note={**TEXT, "minLength": 1}, reply={"type": "boolean"})),
+    Route("POST", "/complaints/{id:int}/close", "The outcome, when the customer was told and their view",
+          close_complaint, body=obj(["outcome"], outcome={**TEXT, "minLength": 1}, customer_told_at=TIME,
+                                    customer_view=TEXT)),
+    Route("POST", "/visits", "Record a tenant visit (客户访问记录单); an opinion needing an answer is due in writing "
+          "within desk.visit_reply_days", record_visit, status=201, body=obj(
+              ["company"], company={**COMPANY, "minLength": 1}, met={"type": "string", "maxLength": 200},
+              opinions=TEXT, needs_reply={"type": "boolean"}, visited_at=TIME)),
+    Route("GET", "/visits", "The tenant visit register", list_visits, query={"company": COMPANY, "limit": LIMIT}),
+    Route("POST", "/visits/{id:int}/reply", "The written answer to a visit's opinion", reply_visit,
+          body=obj(["reply"], reply={**TEXT, "minLength": 1})),
+    Route("POST", "/meeting-rooms", "Add a meeting room", add_room, status=201, body=obj(
+        ["name", "capacity"], name={"type": "string", "minLength": 1, "maxLength": 100},
+        capacity={"type": "integer", "minimum": 1, "maximum": 10_000},
+        equipment={"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 100}})),
+    Route("GET", "/meeting-rooms", "Meeting rooms with capacity and equipment", list_rooms),
+    Route("POST", "/bookings", "Book a meeting room (no overlap); opens its ticket, quoted by the price list, and "
+          "the preparation checklist", book_room, status=201, body=obj(
+              ["room", "starts_at", "ends_at"], room={"type": "string", "minLength": 1, "maxLength": 100},
+              starts_at=TIME, ends_at=TIME, company=COMPANY, contact_room={"type": "string", "maxLength": 50},
+              guest_name={"type": "string", "maxLength": 200}, guest_phone={"type": "string", "maxLength": 50},
+              attendees={"type": "integer", "minimum": 0, "maximum": 10_000}, purpose=TEXT,
+              extras={"type": "object", "description": "extra -> count, e.g. {\"tea\": 12, \"projector\": 1}"})),
+    Route("GET", "/bookings", "Meeting-room bookings", list_bookings,
+          query={"date": DATE, "room": {"type": "string", "maxLength": 100},
+                 "state": {"type": "string", "enum": [s.value for s in BookingState]}, "limit": LIMIT}),
+    Route("GET", "/bookings/{id:int}", "One booking with its checklist", get_booking),
+    Route("POST", "/bookings/{id:int}/checklist/{item}", "A department ticks a checklist item done", tick_booking,
+          body=obj()),
+    Route("POST", "/bookings/{id:int}/cancel", "Cancel a booking (and its ticket), with a reason", cancel_booking,
+          body=obj(["reason"], reason={"type": "string", "minLength": 1, "maxLength": 500})),
+    Route("POST", "/bookings/{id:int}/bill", "Put the booked time and extras on the booking's ticket", bill_booking,
+          body=obj()),
+    Route("GET", "/due", "What the desk must do by when: overdue items and those due within the next hours",
+          list_due, query={"at": {"type": "string", "format": "date-time"},
+                           "within_hours": {"type": "integer", "minimum": 0, "maximum": 24 * 366}}),
+]

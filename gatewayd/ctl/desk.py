@@ -1,0 +1,333 @@
+"""``gatewayctl mail|complaint|visit|room|booking|due``: the desk's other books and its deadlines."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gatewayd.ctl import render as rendering
+from gatewayd.ctl.client import Client
+from gatewayd.ctl.render import local
+from gatewayd.tables import render
+
+Result = tuple[Any, str | None]
+
+MAIL_KINDS = ["letter", "registered", "parcel_notice", "remittance", "ems"]
+
+
+def _time(client: Client, text: str) -> str:
+    """A wall-clock time typed at the desk ("2026-12-03 14:00") is the site's local time."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        zone = rendering.site_zone or ZoneInfo(client.get("/status")["site"]["timezone"])  # --json skips it
+        moment = moment.replace(tzinfo=zone)
+    return moment.isoformat()
+
+
+# ---------------------------------------------------------------------------- mail
+
+
+def show_mail(items: list[dict[str, Any]]) -> str:
+    rows = [(m["id"], local(m["received_at"]), m["kind"], m["count"], m["tenant"] or "查无此人",
+             m["addressed_room"], m["addressee"], m["tracking"], m["state"],
+             m["picked_up_by"] or local(m["return_due_at"]), "!" + m["mismatch"] if m["mismatch"] else "")
+            for m in items]
+    return render(["mail", "received", "kind", "n", "for", "room", "addressee", "tracking", "state",
+                   "picked up by / return on", "flag"], rows, numeric=(3,))
+
+
+def mail_log(args: argparse.Namespace, client: Client) -> Result:
+    item = client.post("/mail", {"kind": args.kind, "company": args.company, "room": args.room,
+                                 "addressee": args.addressee, "count": args.count, "tracking": args.tracking,
+                                 "sender": args.sender})
+    return item, show_mail([item])
+
+
+def mail_list(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get("/mail", state=args.state, kind=args.kind, date=args.date)
+    return items, "信件记录本 mail register\n" + show_mail(items)
+
+
+def mail_pigeonholes(args: argparse.Namespace, client: Client) -> Result:
+    rows = client.get("/mail/pigeonholes", date=args.date)
+    return rows, render(["tenant", "rooms", "letters", "flagged"],
+                        [(r["tenant"], r["rooms"], r["letters"], r["flagged_batches"]) for r in rows], numeric=(2, 3))
+
+
+def mail_pick_up(args: argparse.Namespace, client: Client) -> Result:
+    item = client.post(f"/mail/{args.item}/pick-up", {"collected_by": args.by, "id_type": args.id_type,
+                                                      "id_last_digits": args.id_last})
+    return item, f"mail {item['id']} picked up by {item['picked_up_by']} ({item['id_type']} …{item['id_last_digits']})"
+
+
+def mail_to_call(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get("/mail/to-call")
+    return items, render(["mail", "received", "kind", "for", "room", "call", "phone"],
+                         [(m["id"], local(m["received_at"]), m["kind"], m["tenant"], m["room"], m["call"], m["phone"])
+                          for m in items])
+
+
+def mail_called(args: argparse.Namespace, client: Client) -> Result:
+    item = client.post(f"/mail/{args.item}/called", {})
+    return item, f"mail {item['id']}: called"
+
+
+def mail_to_return(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get("/mail/to-return")
+    return items, "to return to the post office (查无此人)\n" + show_mail(items)
+
+
+def mail_return(args: argparse.Namespace, client: Client) -> Result:
+    item = client.post(f"/mail/{args.item}/return", {})
+    return item, f"mail {item['id']}: returned to the post office"
+
+
+# ---------------------------------------------------------------------------- complaints and visits
+
+
+def show_complaints(items: list[dict[str, Any]]) -> str:
+    def replied(c: dict[str, Any]) -> str:
+        if c["replied_at"]:
+            return local(c["replied_at"]) + ("" if c["on_time"] else " (late)")
+        return "OVERDUE" if c["overdue"] else ""
+
+    rows = [(c["id"], local(c["received_at"]), c["complainant"], c["tenant"] or "", c["subject"][:40], c["department"],
+             local(c["reply_due_at"]), replied(c), c["state"]) for c in items]
+    return render(["complaint", "received", "who", "tenant", "about", "department", "reply due", "replied", "state"],
+                  rows)
+
+
+def complaint_add(args: argparse.Namespace, client: Client) -> Result:
+    c = client.post("/complaints", {"complainant": args.who, "subject": args.subject, "department": args.department,
+                                    "company": args.company, "phone": args.phone})
+    return c, f"complaint {c['id']} recorded; reply due {local(c['reply_due_at'])} ({c['department']})"
+
+
+def complaint_list(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get("/complaints", state=args.state, overdue="true" if args.overdue else None)
+    return items, "客户投诉记录单 complaints\n" + show_complaints(items)
+
+
+def complaint_note(args: argparse.Namespace, client: Client) -> Result:
+    c = client.post(f"/complaints/{args.complaint}/follow-ups", {"note": args.note, "reply": args.reply})
+    return c, show_complaints([c])
+
+
+def complaint_close(args: argparse.Namespace, client: Client) -> Result:
+    c = client.post(f"/complaints/{args.complaint}/close", {"outcome": args.outcome, "customer_view": args.view})
+    return c, show_complaints([c])
+
+
+def visit_add(args: argparse.Namespace, client: Client) -> Result:
+    v = client.post("/visits", {"company": args.company, "met": args.met, "opinions": args.opinions,
+                                "needs_reply": args.needs_reply})
+    due = f"; written answer due {local(v['reply_due_at'])}" if v["reply_due_at"] else ""
+    return v, f"visit {v['id']} to {v['tenant']} recorded{due}"
+
+
+def visit_list(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get("/visits", company=args.company)
+    rows = [(v["id"], local(v["visited_at"]), v["tenant"], v["met"], v["opinions"][:40], local(v["reply_due_at"]),
+             local(v["replied_at"]) or ("OVERDUE" if v["overdue"] else "")) for v in items]
+    return items, "客户访问记录单 tenant visits\n" + render(
+        ["visit", "visited", "tenant", "met", "opinions", "answer due", "answered"], rows)
+
+
+def visit_reply(args: argparse.Namespace, client: Client) -> Result:
+    v = client.post(f"/visits/{args.visit}/reply", {"reply": args.reply})
+    return v, f"visit {v['id']}: answered"
+
+
+# ---------------------------------------------------------------------------- meeting rooms
+
+
+def room_add(args: argparse.Namespace, client: Client) -> Result:
+    r = client.post("/meeting-rooms", {"name": args.name, "capacity": args.capacity, "equipment": args.equipment})
+    return r, f"meeting room {r['name']} (capacity {r['capacity']})"
+
+
+def room_list(args: argparse.Namespace, client: Client) -> Result:
+    rooms = client.get("/meeting-rooms")
+    return rooms, render(["room", "capacity", "equipment"],
+                         [(r["name"], r["capacity"], ", ".join(r["equipment"])) for r in rooms], numeric=(1,))
+
+
+def show_bookings(items: list[dict[str, Any]]) -> str:
+    rows = [(b["id"], b["room"], local(b["starts_at"]), local(b["ends_at"])[-5:], b["customer"], b["attendees"],
+             ", ".join(f"{k} {v}" for k, v in b["extras"].items()), b["ticket"], b["state"],
+             sum(1 for t in b["checklist"] if t["done_at"] is None)) for b in items]
+    return render(["booking", "room", "from", "to", "customer", "people", "extras", "ticket", "state", "to do"],
+                  rows, numeric=(5, 9))
+
+
+def booking_add(args: argparse.Namespace, client: Client) -> Result:
+    extras = {}
+    for pair in args.extra:
+        name, sep, count = pair.partition("=")
+        if not sep or not count.isdigit():
+            raise ValueError(f"--extra wants name=count, got {pair!r}")
+        extras[name] = int(count)
+    b = client.post("/bookings", {
+        "room": args.room, "starts_at": _time(client, args.start), "ends_at": _time(client, args.end), "company": args.company,
+        "contact_room": args.contact_room, "guest_name": args.guest, "guest_phone": args.phone,
+        "attendees": args.attendees, "purpose": args.purpose, "extras": extras or None})
+    return b, show_bookings([b]) + f"\nquoted {b['quoted_total']} on ticket {b['ticket']}"
+
+
+def booking_list(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get("/bookings", date=args.date, room=args.room, state=args.state)
+    return items, show_bookings(items)
+
+
+def booking_show(args: argparse.Namespace, client: Client) -> Result:
+    b = client.get(f"/bookings/{args.booking}")
+    rows = [(t["item"], t["text"], t["department"], local(t["due_at"]),
+             f"{local(t['done_at'])} {t['done_by']}" if t["done_at"] else ("OVERDUE" if t["overdue"] else ""))
+            for t in b["checklist"]]
+    return b, show_bookings([b]) + "\n\n" + render(["item", "what", "department", "due", "done"], rows)
+
+
+def booking_tick(args: argparse.Namespace, client: Client) -> Result:
+    b = client.post(f"/bookings/{args.booking}/checklist/{args.item}", {})
+    return b, f"booking {b['id']}: {args.item} done"
+
+
+def booking_cancel(args: argparse.Namespace, client: Client) -> Result:
+    b = client.post(f"/bookings/{args.booking}/cancel", {"reason": args.reason})
+    return b, f"booking {b['id']} cancelled (ticket {b['ticket']} cancelled)"
+
+
+def booking_bill(args: argparse.Namespace, client: Client) -> Result:
+    b = client.post(f"/bookings/{args.booking}/bill", {})
+    return b, f"booking {b['id']} billed: {b['total']} on ticket {b['ticket']} ({b['ticket_state']})"
+
+
+# ---------------------------------------------------------------------------- due
+
+
+def due(args: argparse.Namespace, client: Client) -> Result:
+    listing = client.get("/due", within_hours=args.hours)
+    rows = [(local(d["due_at"]), "OVERDUE" if d["overdue"] else "", d["ref"], d["what"], d["who"])
+            for d in listing["items"]]
+    return listing, render(["due", "", "register", "what", "who"], rows)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    mail = sub.add_parser("mail", help="the mail register (信件记录本)").add_subparsers(dest="action", required=True)
+    p = mail.add_parser("log", help="log letters (a batch) or one accountable item; the tenant is notified")
+    p.add_argument("kind", choices=MAIL_KINDS)
+    p.add_argument("--company")
+    p.add_argument("--room")
+    p.add_argument("--addressee")
+    p.add_argument("--count", type=int, default=1, help="letters in the batch")
+    p.add_argument("--tracking", help="registered / EMS number")
+    p.add_argument("--sender")
+    p.set_defaults(handler=mail_log)
+    p = mail.add_parser("list", help="the register")
+    p.add_argument("--state", choices=["pigeonholed", "waiting", "picked_up", "held", "returned"])
+    p.add_argument("--kind", choices=MAIL_KINDS)
+    p.add_argument("--date", help="local date, e.g. 2026-11-30")
+    p.set_defaults(handler=mail_list)
+    p = mail.add_parser("pigeonholes", help="ordinary letters per tenant for a day")
+    p.add_argument("--date", help="local date (default today)")
+    p.set_defaults(handler=mail_pigeonholes)
+    p = mail.add_parser("pick-up", help="hand an item over, recording the ID checked (type + last digits)")
+    p.add_argument("item", type=int)
+    p.add_argument("--by", required=True, help="who collected it")
+    p.add_argument("--id-type", required=True, choices=["resident_id", "passport", "hk_macau_permit", "taiwan_permit",
+                                                         "driving_licence", "staff_card", "other"])
+    p.add_argument("--id-last", required=True, metavar="DIGITS", help="last 2-4 characters only, never the number")
+    p.set_defaults(handler=mail_pick_up)
+    mail.add_parser("to-call", help="tenants to phone about waiting items").set_defaults(handler=mail_to_call)
+    p = mail.add_parser("called", help="the tenant was phoned")
+    p.add_argument("item", type=int)
+    p.set_defaults(handler=mail_called)
+    mail.add_parser("to-return", help="查无此人 items to return to the post office").set_defaults(handler=mail_to_return)
+    p = mail.add_parser("return", help="a held item handed back to the post office")
+    p.add_argument("item", type=int)
+    p.set_defaults(handler=mail_return)
+
+    c = sub.add_parser("complaint", help="complaints (客户投诉记录单)").add_subparsers(dest="action", required=True)
+    p = c.add_parser("add", help="record a complaint")
+    p.add_argument("who")
+    p.add_argument("subject")
+    p.add_argument("--department", required=True, help="who handles it")
+    p.add_argument("--company")
+    p.add_argument("--phone")
+    p.set_defaults(handler=complaint_add)
+    p = c.add_parser("list")
+    p.add_argument("--state", choices=["open", "closed"])
+    p.add_argument("--overdue", action="store_true", help="only those past their reply date")
+    p.set_defaults(handler=complaint_list)
+    p = c.add_parser("note", help="a follow-up (--reply: the reply to the customer)")
+    p.add_argument("complaint", type=int)
+    p.add_argument("note")
+    p.add_argument("--reply", action="store_true")
+    p.set_defaults(handler=complaint_note)
+    p = c.add_parser("close", help="the outcome, told to the customer, and their view")
+    p.add_argument("complaint", type=int)
+    p.add_argument("outcome")
+    p.add_argument("--view", help="the customer's view of the outcome")
+    p.set_defaults(handler=complaint_close)
+
+    v = sub.add_parser("visit", help="tenant visits (客户访问记录单)").add_subparsers(dest="action", required=True)
+    p = v.add_parser("add", help="record a visit and the opinions collected")
+    p.add_argument("company")
+    p.add_argument("--met")
+    p.add_argument("--opinions")
+    p.add_argument("--needs-reply", action="store_true", help="an opinion needs a written answer")
+    p.set_defaults(handler=visit_add)
+    p = v.add_parser("list")
+    p.add_argument("--company")
+    p.set_defaults(handler=visit_list)
+    p = v.add_parser("reply", help="the written answer to a visit's opinion")
+    p.add_argument("visit", type=int)
+    p.add_argument("reply")
+    p.set_defaults(handler=visit_reply)
+
+    r = sub.add_parser("room", help="meeting rooms").add_subparsers(dest="action", required=True)
+    p = r.add_parser("add")
+    p.add_argument("name")
+    p.add_argument("--capacity", type=int, required=True)
+    p.add_argument("--equipment", action="append", default=[])
+    p.set_defaults(handler=room_add)
+    r.add_parser("list").set_defaults(handler=room_list)
+
+    b = sub.add_parser("booking", help="meeting-room bookings").add_subparsers(dest="action", required=True)
+    p = b.add_parser("add", help="book a room (refused if it overlaps another booking)")
+    p.add_argument("room")
+    p.add_argument("start", help="local time, e.g. '2026-12-03 14:00'")
+    p.add_argument("end")
+    p.add_argument("--company")
+    p.add_argument("--contact-room")
+    p.add_argument("--guest")
+    p.add_argument("--phone")
+    p.add_argument("--attendees", type=int, default=0)
+    p.add_argument("--purpose")
+    p.add_argument("--extra", action="append", default=[], metavar="NAME=COUNT", help="e.g. tea=12, projector=1")
+    p.set_defaults(handler=booking_add)
+    p = b.add_parser("list")
+    p.add_argument("--date")
+    p.add_argument("--room")
+    p.add_argument("--state", choices=["booked", "cancelled", "billed"])
+    p.set_defaults(handler=booking_list)
+    p = b.add_parser("show", help="a booking and its checklist")
+    p.add_argument("booking", type=int)
+    p.set_defaults(handler=booking_show)
+    p = b.add_parser("done", help="tick a checklist item (confirm, request_form, setup, equipment, access, parking)")
+    p.add_argument("booking", type=int)
+    p.add_argument("item")
+    p.set_defaults(handler=booking_tick)
+    p = b.add_parser("cancel")
+    p.add_argument("booking", type=int)
+    p.add_argument("reason")
+    p.set_defaults(handler=booking_cancel)
+    p = b.add_parser("bill", help="put the booked time and extras on the booking's ticket")
+    p.add_argument("booking", type=int)
+    p.set_defaults(handler=booking_bill)
+
+    p = sub.add_parser("due", help="what is overdue and what falls due soon, in every register")
+    p.add_argument("--hours", type=int, default=24, help="look this many hours ahead (default 24)")
+    p.set_defaults(handler=due)

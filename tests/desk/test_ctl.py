@@ -1,0 +1,45 @@
+"""The desk's books with gatewayctl against a real daemon (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import Daemon
+
+
+def _ok(daemon: Daemon, *args: str) -> str:
+    done = daemon.ctl(*args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_mornings_mail_a_complaint_and_a_booking_with_gatewayctl(daemon: Daemon) -> None:
+    _ok(daemon, "tenant", "add", "Acme Trading Ltd", "--rooms", "1203,1205", "--contact", "Ms Li",
+        "--phone", "021-5555-0101")
+    _ok(daemon, "mail", "log", "letter", "--company", "Acme Trading Ltd", "--room", "1203", "--count", "4")
+    item = json.loads(_ok(daemon, "--json", "mail", "log", "registered", "--company", "Acme Trading Ltd",
+                          "--room", "1205", "--tracking", "RR123456789CN"))
+    assert "Ms Li" in _ok(daemon, "mail", "to-call")
+    refused = daemon.ctl("mail", "pick-up", str(item["id"]), "--by", "李明", "--id-type", "passport",
+                         "--id-last", "E12345678")
+    assert refused.returncode == 1 and "last 4 characters" in refused.stderr
+    assert "picked up by 李明 (passport …5678)" in _ok(daemon, "mail", "pick-up", str(item["id"]), "--by", "李明",
+                                                       "--id-type", "passport", "--id-last", "5678")
+    assert "Acme Trading Ltd" in _ok(daemon, "mail", "pigeonholes")
+
+    added = _ok(daemon, "complaint", "add", "Ms Li", "copier jammed twice", "--department", "engineering",
+                "--company", "Acme Trading Ltd")
+    assert "reply due" in added
+    assert "engineering" in _ok(daemon, "due", "--hours", "96")
+    _ok(daemon, "complaint", "note", "1", "fuser replaced", "--reply")
+    assert "closed" in _ok(daemon, "complaint", "close", "1", "fixed", "--view", "satisfied")
+
+    _ok(daemon, "room", "add", "Board Room 董事会议室", "--capacity", "12", "--equipment", "projector")
+    booked = _ok(daemon, "booking", "add", "Board Room 董事会议室", "2099-12-03 14:00", "2099-12-03 15:30",
+                 "--company", "Acme Trading Ltd", "--attendees", "8", "--extra", "tea=8")
+    assert "quoted 364.00" in booked  # 1.5 h × 200.00 + 8 × 8.00
+    clash = daemon.ctl("booking", "add", "Board Room 董事会议室", "2099-12-03 15:00", "2099-12-03 16:00",
+                       "--guest", "张先生")
+    assert clash.returncode == 1 and "is booked" in clash.stderr
+    assert "billed: 364.00" in _ok(daemon, "booking", "bill", "1")
+    assert "deadlines:" in _ok(daemon, "status")
