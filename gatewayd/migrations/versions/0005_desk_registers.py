@@ -1,7 +1,7 @@
 """desk registers: mail, complaints, tenant visits, meeting rooms and bookings, newspapers, typing files
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-28 21:53:08.972868
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import gatewayd.models
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
