@@ -28,6 +28,7 @@ UMASK = 0o027
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from gatewayd import db
     from gatewayd.daemon import Daemon
 
     from gatewayd.api.server import SocketInUse
@@ -38,7 +39,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(Daemon(config, state_dir=args.state_dir and Path(args.state_dir),
                            socket=args.socket and Path(args.socket)).run())
-    except SocketInUse as err:
+    except (SocketInUse, db.SchemaTooNew) as err:
         print(f"gatewayd: {err}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
@@ -49,7 +50,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     os.umask(UMASK)
     config = _load(args)
-    db.migrate(db.make_engine(config.database_url))
+    try:
+        db.migrate(db.make_engine(config.database_url))
+    except db.SchemaTooNew as err:
+        print(f"gatewayd: {err}", file=sys.stderr)
+        return EXIT_REFUSED
     print(f"database at {config.database_url} is up to date")
     return EXIT_OK
 

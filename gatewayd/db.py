@@ -6,9 +6,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+import gatewayd
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -47,10 +51,34 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer gatewayd than this one (a package downgraded)."""
+
+
+def alembic_config() -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head() -> str:
+    """The newest schema revision this code knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent); refuse a schema newer than the code.
+
+    Migrating down is never automatic: a downgrade would drop what the newer version recorded.
+    """
+    config = alembic_config()
+    known = {revision.revision for revision in ScriptDirectory.from_config(config).walk_revisions()}
     with engine.begin() as connection:
+        unknown = sorted(set(MigrationContext.configure(connection).get_current_heads()) - known)
+        if unknown:
+            raise SchemaTooNew(
+                f"the database schema is at revision {', '.join(unknown)}, newer than this gatewayd "
+                f"{gatewayd.__version__} (schema {head()}): install the newer gatewayd again, or restore "
+                f"a backup taken by this version")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
