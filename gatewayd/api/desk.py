@@ -1,13 +1,13 @@
 """The desk's other books: mail (信件记录本), complaints (客户投诉记录单), tenant visits
-(客户访问记录单), meeting rooms and their bookings, and the list of what is due."""
+(客户访问记录单), meeting rooms and their bookings, newspapers (报刊), and the list of what is due."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from gatewayd.api.app import Api, Call, Route, obj
-from gatewayd.desk import complaints, due, mail, rooms
+from gatewayd.api.app import MONEY, Api, Call, Route, obj
+from gatewayd.desk import complaints, due, mail, papers, rooms
 from gatewayd.desk.common import day_range
 from gatewayd.models import BookingState, MailKind, MailState
 
@@ -217,6 +217,64 @@ def bill_booking(api: Api, call: Call) -> dict[str, Any]:
         return rooms.view(booking, now)
 
 
+# ---------------------------------------------------------------------------- newspapers
+
+
+def _today(api: Api) -> str:
+    return api.ledger.clock().astimezone(api.ledger.timezone).date().isoformat()
+
+
+def subscribe(api: Api, call: Call) -> dict[str, Any]:
+    b = call.body
+    with api.ledger.transaction() as s:
+        return papers.subscription_view(papers.subscribe(
+            s, call.caller, api.ledger.clock(), _year(api), api.services, company=b["company"], title=b["title"],
+            copies=b["copies"], starts_on=b["starts_on"], ends_on=b["ends_on"], fee=b.get("fee")))
+
+
+def list_subscriptions(api: Api, call: Call) -> list[dict[str, Any]]:
+    q = call.query
+    with api.ledger.transaction() as s:
+        return papers.subscriptions(s, company=q.get("company"), day=q.get("date"), limit=q.get("limit", 500))
+
+
+def check_delivery(api: Api, call: Call) -> dict[str, Any]:
+    b = call.body
+    with api.ledger.transaction() as s:
+        return papers.delivery_view(papers.check_delivery(s, call.caller, api.ledger.clock(),
+                                                          day=b.get("date") or _today(api), title=b["title"],
+                                                          received=b["received"]))
+
+
+def paper_day(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        return papers.day_sheet(s, call.query.get("date") or _today(api))
+
+
+def paper_discrepancies(api: Api, call: Call) -> list[dict[str, Any]]:
+    with api.ledger.transaction() as s:
+        return papers.discrepancies(s, since=call.query.get("since"), until=call.query.get("until"))
+
+
+def hold_papers(api: Api, call: Call) -> dict[str, Any]:
+    b = call.body
+    with api.ledger.transaction() as s:
+        return papers.hold_view(papers.hold(s, call.caller, api.ledger.clock(), day=b.get("date") or _today(api),
+                                            company=b["company"], title=b["title"], copies=b["copies"]))
+
+
+def held_papers(api: Api, call: Call) -> list[dict[str, Any]]:
+    with api.ledger.transaction() as s:
+        return papers.waiting(s)
+
+
+def hand_over_papers(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        held = papers.hand_over(s, call.caller, api.ledger.clock(), papers.find_hold(s, call.params["id"], lock=True),
+                                handed_to=call.body["handed_to"])
+        return papers.hold_view(held)
+
+
 # ---------------------------------------------------------------------------- due
 
 
@@ -293,6 +351,29 @@ ROUTES: list[Route] = [
           body=obj(["reason"], reason={"type": "string", "minLength": 1, "maxLength": 500})),
     Route("POST", "/bookings/{id:int}/bill", "Put the booked time and extras on the booking's ticket", bill_booking,
           body=obj()),
+    Route("POST", "/papers/subscriptions", "A tenant's newspaper or periodical subscription (with fee: the desk "
+          "orders it as an errand, 代办增订, on a priced errand ticket)", subscribe, status=201, body=obj(
+              ["company", "title", "copies", "starts_on", "ends_on"], company={**COMPANY, "minLength": 1},
+              title={"type": "string", "minLength": 1, "maxLength": 200},
+              copies={"type": "integer", "minimum": 1, "maximum": 1000}, starts_on=DATE, ends_on=DATE,
+              fee={**MONEY, "description": "the post office's price, for a subscription the desk orders"})),
+    Route("GET", "/papers/subscriptions", "Subscriptions (date: those running that day)", list_subscriptions,
+          query={"company": COMPANY, "date": DATE, "limit": LIMIT}),
+    Route("POST", "/papers/deliveries", "A title's delivery on a day, counted against the subscriptions' total "
+          "(once per day and title)", check_delivery, status=201, body=obj(
+              ["title", "received"], title={"type": "string", "minLength": 1, "maxLength": 200},
+              received={"type": "integer", "minimum": 0, "maximum": 100_000}, date=DATE)),
+    Route("GET", "/papers/day", "A day's sorting sheet: copies per tenant, deliveries checked, copies held",
+          paper_day, query={"date": DATE}),
+    Route("GET", "/papers/discrepancies", "Shortfalls and surpluses for the post office", paper_discrepancies,
+          query={"since": DATE, "until": DATE}),
+    Route("POST", "/papers/holds", "Keep an absent tenant's copies", hold_papers, status=201, body=obj(
+        ["company", "title", "copies"], company={**COMPANY, "minLength": 1},
+        title={"type": "string", "minLength": 1, "maxLength": 200},
+        copies={"type": "integer", "minimum": 1, "maximum": 1000}, date=DATE)),
+    Route("GET", "/papers/holds", "Held copies not yet handed over", held_papers),
+    Route("POST", "/papers/holds/{id:int}/hand-over", "Held copies handed to the tenant", hand_over_papers,
+          body=obj(["handed_to"], handed_to=NAME)),
     Route("GET", "/due", "What the desk must do by when: overdue items and those due within the next hours",
           list_due, query={"at": {"type": "string", "format": "date-time"},
                            "within_hours": {"type": "integer", "minimum": 0, "maximum": 24 * 366}}),

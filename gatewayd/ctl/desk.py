@@ -1,4 +1,4 @@
-"""``gatewayctl mail|complaint|visit|room|booking|due``: the desk's other books and its deadlines."""
+"""``gatewayctl mail|complaint|visit|room|booking|papers|due``: the desk's other books and its deadlines."""
 
 from __future__ import annotations
 
@@ -204,6 +204,63 @@ def booking_bill(args: argparse.Namespace, client: Client) -> Result:
     return b, f"booking {b['id']} billed: {b['total']} on ticket {b['ticket']} ({b['ticket_state']})"
 
 
+# ---------------------------------------------------------------------------- newspapers
+
+
+def papers_subscribe(args: argparse.Namespace, client: Client) -> Result:
+    s = client.post("/papers/subscriptions", {"company": args.company, "title": args.title, "copies": args.copies,
+                                              "starts_on": args.starts, "ends_on": args.ends, "fee": args.fee})
+    errand = f"; errand ticket {s['ticket']}" if s["ticket"] else ""
+    return s, f"subscription {s['id']}: {s['tenant']} {s['title']} × {s['copies']}, {s['starts_on']} – {s['ends_on']}{errand}"
+
+
+def papers_list(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get("/papers/subscriptions", company=args.company, date=args.date)
+    return items, render(["sub", "tenant", "title", "copies", "from", "until", "errand"],
+                         [(s["id"], s["tenant"], s["title"], s["copies"], s["starts_on"], s["ends_on"], s["ticket"] or "")
+                          for s in items], numeric=(3,))
+
+
+def papers_delivery(args: argparse.Namespace, client: Client) -> Result:
+    d = client.post("/papers/deliveries", {"title": args.title, "received": args.received, "date": args.date})
+    note = (f"short {d['shortfall']}" if d["shortfall"] else f"surplus {d['surplus']}" if d["surplus"] else "as expected")
+    return d, f"{d['day']} {d['title']}: received {d['received']} of {d['expected']} ({note})"
+
+
+def papers_day(args: argparse.Namespace, client: Client) -> Result:
+    sheet = client.get("/papers/day", date=args.date)
+    sorting = render(["tenant", "title", "copies"], [(r["tenant"], r["title"], r["copies"]) for r in sheet["sorting"]],
+                     numeric=(2,))
+    checked = render(["title", "expected", "received", "short", "surplus"],
+                     [(d["title"], d["expected"], d["received"], d["shortfall"], d["surplus"])
+                      for d in sheet["deliveries"]], numeric=(1, 2, 3, 4))
+    return sheet, f"报刊 {sheet['day']}\n{sorting}\n\n{checked}"
+
+
+def papers_discrepancies(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get("/papers/discrepancies", since=args.since, until=args.until)
+    return items, render(["day", "title", "expected", "received", "short", "surplus"],
+                         [(d["day"], d["title"], d["expected"], d["received"], d["shortfall"], d["surplus"])
+                          for d in items], numeric=(2, 3, 4, 5))
+
+
+def papers_hold(args: argparse.Namespace, client: Client) -> Result:
+    h = client.post("/papers/holds", {"company": args.company, "title": args.title, "copies": args.copies,
+                                      "date": args.date})
+    return h, f"held {h['copies']} × {h['title']} of {h['day']} for {h['tenant']} (hold {h['id']})"
+
+
+def papers_held(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get("/papers/holds")
+    return items, render(["hold", "day", "tenant", "title", "copies"],
+                         [(h["id"], h["day"], h["tenant"], h["title"], h["copies"]) for h in items], numeric=(4,))
+
+
+def papers_hand_over(args: argparse.Namespace, client: Client) -> Result:
+    h = client.post(f"/papers/holds/{args.hold}/hand-over", {"handed_to": args.to})
+    return h, f"hold {h['id']} handed to {h['handed_to']}"
+
+
 # ---------------------------------------------------------------------------- due
 
 
@@ -327,6 +384,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = b.add_parser("bill", help="put the booked time and extras on the booking's ticket")
     p.add_argument("booking", type=int)
     p.set_defaults(handler=booking_bill)
+
+    n = sub.add_parser("papers", help="newspapers and periodicals (报刊)").add_subparsers(dest="action", required=True)
+    p = n.add_parser("subscribe", help="a tenant's subscription (--fee: ordered by the desk as an errand, 代办增订)")
+    p.add_argument("company")
+    p.add_argument("title")
+    p.add_argument("--copies", type=int, default=1)
+    p.add_argument("--from", dest="starts", required=True, help="local date")
+    p.add_argument("--until", dest="ends", required=True, help="local date")
+    p.add_argument("--fee", help="the post office's price (opens a priced errand ticket)")
+    p.set_defaults(handler=papers_subscribe)
+    p = n.add_parser("list", help="subscriptions")
+    p.add_argument("--company")
+    p.add_argument("--date", help="those running on this local date")
+    p.set_defaults(handler=papers_list)
+    p = n.add_parser("delivery", help="count a title's delivery against the subscriptions")
+    p.add_argument("title")
+    p.add_argument("received", type=int)
+    p.add_argument("--date", help="local date (default today)")
+    p.set_defaults(handler=papers_delivery)
+    p = n.add_parser("day", help="the day's sorting sheet and deliveries")
+    p.add_argument("--date")
+    p.set_defaults(handler=papers_day)
+    p = n.add_parser("discrepancies", help="shortfalls and surpluses for the post office")
+    p.add_argument("--since")
+    p.add_argument("--until")
+    p.set_defaults(handler=papers_discrepancies)
+    p = n.add_parser("hold", help="keep an absent tenant's copies")
+    p.add_argument("company")
+    p.add_argument("title")
+    p.add_argument("--copies", type=int, default=1)
+    p.add_argument("--date")
+    p.set_defaults(handler=papers_hold)
+    n.add_parser("held", help="held copies not handed over yet").set_defaults(handler=papers_held)
+    p = n.add_parser("hand-over", help="held copies handed to the tenant")
+    p.add_argument("hold", type=int)
+    p.add_argument("--to", required=True, help="who received them")
+    p.set_defaults(handler=papers_hand_over)
 
     p = sub.add_parser("due", help="what is overdue and what falls due soon, in every register")
     p.add_argument("--hours", type=int, default=24, help="look this many hours ahead (default 24)")

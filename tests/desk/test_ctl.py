@@ -43,3 +43,12 @@ def test_a_mornings_mail_a_complaint_and_a_booking_with_gatewayctl(daemon: Daemo
     assert clash.returncode == 1 and "is booked" in clash.stderr
     assert "billed: 364.00" in _ok(daemon, "booking", "bill", "1")
     assert "deadlines:" in _ok(daemon, "status")
+
+    _ok(daemon, "papers", "subscribe", "Acme Trading Ltd", "解放日报", "--copies", "2", "--from", "2020-01-01",
+        "--until", "2099-12-31")
+    assert "received 1 of 2 (short 1)" in _ok(daemon, "papers", "delivery", "解放日报", "1")
+    held = json.loads(_ok(daemon, "--json", "papers", "hold", "Acme Trading Ltd", "解放日报"))
+    assert "handed to Ms Li" in _ok(daemon, "papers", "hand-over", str(held["id"]), "--to", "Ms Li")
+    errand = _ok(daemon, "papers", "subscribe", "Acme Trading Ltd", "财经", "--from", "2099-01-01",
+                 "--until", "2099-12-31", "--fee", "480.00")
+    assert "errand ticket T-" in errand
