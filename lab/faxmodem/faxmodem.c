@@ -1,11 +1,12 @@
 /*
  * faxmodem -- the fax lab's far end.
  *
- * A pseudo-terminal that behaves as a Class 1 fax modem (spandsp's T.31 emulator), whose
- * telephone line is wired, as audio samples inside this process, to a spandsp fax terminal
- * (T.30 + T.4).  The DTE under test opens the pty as if it were /dev/ttyS0.
+ * A pseudo-terminal that behaves as a Class 1 fax modem (spandsp's T.31 emulator) -- or, with
+ * --class 2 / 2.0, as a Class 2 / 2.0 modem (t32.c) --, whose telephone line is wired, as audio
+ * samples inside this process, to a spandsp fax terminal (T.30 + T.4).  The DTE under test opens
+ * the pty as if it were /dev/ttyS0.
  *
- *   DTE <-- pty --> T.31 emulator <== 8 kHz samples ==> fax terminal (receives to / sends a TIFF)
+ *   DTE <-- pty --> T.31 emulator | t32.c <== 8 kHz samples ==> fax terminal (receives / sends a TIFF)
  *
  * The far end answers the DTE's calls (ATD) and receives, and/or calls the DTE (RING) and
  * sends.  At the end of each call it prints one JSON line on stdout with what the far end saw
@@ -34,6 +35,8 @@
 #include <tiffio.h>
 #include <spandsp.h>
 
+#include "faxmodem.h"
+
 #define SAMPLE_RATE 8000
 /* One tick of the line: 20 ms.  The emulator's timers count samples, so it is ticked even when
    the line is idle. */
@@ -59,6 +62,7 @@ enum corruption
 
 struct options
 {
+    int fclass;                 /* the DTE side: 1 (spandsp's T.31), 2 or 20 (Class 2.0, t32.c) */
     const char *link_path;
     const char *pty_file;
     const char *receive_path;   /* may contain %d for the call number */
@@ -140,7 +144,8 @@ static struct timespec last_dte_byte;
 static uint8_t out_buf[OUT_BUF_SIZE];
 static size_t out_len;
 static awgn_state_t *line_noise;
-static volatile sig_atomic_t stop_requested;
+volatile sig_atomic_t stop_requested;
+static char scratch_dir[] = "/tmp/faxmodem-XXXXXX";
 
 static void vlogmsg(const char *fmt, va_list ap)
 {
@@ -149,7 +154,7 @@ static void vlogmsg(const char *fmt, va_list ap)
     fputc('\n', stderr);
 }
 
-static void logmsg(const char *fmt, ...)
+void logmsg(const char *fmt, ...)
 {
     va_list ap;
 
@@ -158,7 +163,7 @@ static void logmsg(const char *fmt, ...)
     va_end(ap);
 }
 
-static void die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
     va_list ap;
 
@@ -217,7 +222,8 @@ static void emit_ready(void)
         json_string(stdout, opt.link_path);
     else
         printf("null");
-    printf(", \"speed\": %g}\n", opt.speed);
+    printf(", \"speed\": %g, \"class\": \"%s\"}\n", opt.speed,
+           opt.fclass == 1 ? "1" : opt.fclass == 2 ? "2" : "2.0");
     fflush(stdout);
 }
 
@@ -285,7 +291,7 @@ static void flush_out(void)
     }
 }
 
-static void send_to_dte(const uint8_t *buf, size_t len)
+void send_to_dte(const uint8_t *buf, size_t len)
 {
     if (out_len + len > sizeof(out_buf))
     {
@@ -376,7 +382,10 @@ static void read_from_dte(void)
             break;
         dte_seen = true;
         clock_gettime(CLOCK_MONOTONIC, &last_dte_byte);
-        t31_at_rx(t31, buf, n);
+        if (opt.fclass == 1)
+            t31_at_rx(t31, buf, n);
+        else
+            t32_at_rx((const uint8_t *) buf, n);
     }
 }
 
@@ -543,39 +552,57 @@ static void end_call(void)
 
 /* ---- Line events -------------------------------------------------------------------------- */
 
+/* The DTE's modem goes off hook and dials.  The far end answers (or not) only once we report a
+   call event; defer it so the far end "rings" for a while like a real one. */
+void line_dial(const char *num)
+{
+    if (line == LINE_IDLE || line == LINE_RINGING)
+    {
+        new_call(false);
+        line = LINE_DIALLED;
+        line_deadline = line_samples + ms_to_line_samples(
+            opt.no_answer ? opt.no_answer_after_ms : opt.answer_after_ms);
+        logmsg("DTE dialled %s", num ? num : "");
+    }
+}
+
+/* The DTE's modem answers our ringing: connect on the next tick. */
+bool line_answer(void)
+{
+    if (line != LINE_RINGING)
+        return false;
+    line = LINE_ANSWERING;
+    return true;
+}
+
+void line_hangup(void)
+{
+    if (line == LINE_CONNECTED || line == LINE_CLEARING)
+    {
+        logmsg("line on hook");
+        end_call();
+    }
+    else if (line == LINE_DIALLED)
+    {
+        emit_call("abandoned");
+    }
+    if (line != LINE_RINGING)
+        line = LINE_IDLE;
+}
+
 static int modem_control(t31_state_t *s, void *user_data, int op, const char *num)
 {
     switch (op)
     {
     case AT_MODEM_CONTROL_CALL:
-        /* ATD: the emulator answers the DTE only once we report a call event; defer it so the
-           far end "rings" for a while like a real one. */
-        if (line == LINE_IDLE || line == LINE_RINGING)
-        {
-            new_call(false);
-            line = LINE_DIALLED;
-            line_deadline = line_samples + ms_to_line_samples(
-                opt.no_answer ? opt.no_answer_after_ms : opt.answer_after_ms);
-            logmsg("DTE dialled %s", num ? num : "");
-        }
+        line_dial(num);
         break;
     case AT_MODEM_CONTROL_ANSWER:
-        if (line == LINE_RINGING)
-            line = LINE_ANSWERING;
+        line_answer();
         break;
     case AT_MODEM_CONTROL_HANGUP:
     case AT_MODEM_CONTROL_ONHOOK:
-        if (line == LINE_CONNECTED || line == LINE_CLEARING)
-        {
-            logmsg("line on hook");
-            end_call();
-        }
-        else if (line == LINE_DIALLED)
-        {
-            emit_call("abandoned");
-        }
-        if (line != LINE_RINGING)
-            line = LINE_IDLE;
+        line_hangup();
         break;
     case AT_MODEM_CONTROL_CTS:
         {
@@ -591,6 +618,15 @@ static int modem_control(t31_state_t *s, void *user_data, int op, const char *nu
         break;
     }
     return 0;
+}
+
+/* Line events reach the DTE through its modem: spandsp's T.31 (Class 1) or ours (Class 2/2.0). */
+static void dte_call_event(int event)
+{
+    if (opt.fclass == 1)
+        t31_call_event(t31, event);
+    else
+        t32_call_event(event);
 }
 
 static void line_events(void)
@@ -622,7 +658,7 @@ static void line_events(void)
                 line = LINE_IDLE;
                 break;
             }
-            t31_call_event(t31, AT_CALL_EVENT_ALERTING);
+            dte_call_event(AT_CALL_EVENT_ALERTING);
             rings_sent++;
             /* One ring cycle: 1 s on, 4 s off (national cadences vary; this is the common one). */
             line_deadline = line_samples + ms_to_line_samples(5000);
@@ -631,7 +667,7 @@ static void line_events(void)
     case LINE_ANSWERING:
         start_fax_terminal(true);
         line = LINE_CONNECTED;
-        t31_call_event(t31, AT_CALL_EVENT_ANSWERED);
+        dte_call_event(AT_CALL_EVENT_ANSWERED);
         logmsg("DTE answered; sending %s", call.file);
         break;
     case LINE_DIALLED:
@@ -639,13 +675,13 @@ static void line_events(void)
         {
             if (opt.busy)
             {
-                t31_call_event(t31, AT_CALL_EVENT_BUSY);
+                dte_call_event(AT_CALL_EVENT_BUSY);
                 emit_call("busy");
                 line = LINE_IDLE;
             }
             else if (opt.no_answer || opt.receive_path == NULL)
             {
-                t31_call_event(t31, AT_CALL_EVENT_NO_ANSWER);
+                dte_call_event(AT_CALL_EVENT_NO_ANSWER);
                 emit_call("no_answer");
                 line = LINE_IDLE;
             }
@@ -653,7 +689,7 @@ static void line_events(void)
             {
                 start_fax_terminal(false);
                 line = LINE_CONNECTED;
-                t31_call_event(t31, AT_CALL_EVENT_CONNECTED);
+                dte_call_event(AT_CALL_EVENT_CONNECTED);
                 logmsg("answered; receiving to %s", call.file);
             }
         }
@@ -665,7 +701,7 @@ static void line_events(void)
                (at once when it is receiving; when it is sending, after its data). */
             end_call();
             line = LINE_IDLE;
-            t31_call_event(t31, AT_CALL_EVENT_HANGUP);
+            dte_call_event(AT_CALL_EVENT_HANGUP);
             break;
         }
         if (call.phase_e)
@@ -685,7 +721,7 @@ static void line_events(void)
         if (line_samples >= line_deadline)
         {
             line = LINE_IDLE;
-            t31_call_event(t31, AT_CALL_EVENT_HANGUP);
+            dte_call_event(AT_CALL_EVENT_HANGUP);
         }
         break;
     }
@@ -819,8 +855,15 @@ static void tick(void)
         else
             watch_response(to_dte, TICK_SAMPLES);
     }
-    t31_rx(t31, to_dte, TICK_SAMPLES);
-    n = t31_tx(t31, from_dte, TICK_SAMPLES);
+    if (opt.fclass == 1)
+    {
+        t31_rx(t31, to_dte, TICK_SAMPLES);
+        n = t31_tx(t31, from_dte, TICK_SAMPLES);
+    }
+    else
+    {
+        n = t32_line(to_dte, from_dte, TICK_SAMPLES);
+    }
     if (n < TICK_SAMPLES)
         memset(from_dte + n, 0, sizeof(int16_t) * (TICK_SAMPLES - n));
     if (call.fax)
@@ -831,6 +874,41 @@ static void tick(void)
     }
     line_samples += TICK_SAMPLES;
     line_events();
+    if (opt.fclass != 1)
+        t32_after_tick();
+}
+
+/* A Class 2 modem waits for its DTE at points where spandsp's T.30 engine needs an answer now
+   (the page to send once DIS has arrived, the next page after MCF, the DTE's +FDR before the
+   response to a received page).  The whole line -- both T.30 engines and their timers -- is
+   frozen meanwhile: nothing is ticked, only the pty is served.  Returns false if the DTE stayed
+   silent for DTE_WAIT_S wall seconds or we are told to stop. */
+#define DTE_WAIT_S 60.0
+
+bool serve_dte_until(bool (*done)(void))
+{
+    struct pollfd pfd;
+    double quiet_since = now_wall();
+
+    pfd.fd = master_fd;
+    while (!done())
+    {
+        if (stop_requested || now_wall() - quiet_since > DTE_WAIT_S)
+            return false;
+        pfd.events = POLLIN | (out_len ? POLLOUT : 0);
+        if (poll(&pfd, 1, 20) > 0)
+        {
+            if (pfd.revents & POLLOUT)
+                flush_out();
+            if (pfd.revents & POLLIN)
+            {
+                read_from_dte();
+                quiet_since = now_wall();
+            }
+        }
+    }
+    flush_out();
+    return true;
 }
 
 /* ---- Main --------------------------------------------------------------------------------- */
@@ -844,7 +922,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: faxmodem [options]\n"
-        "  A pty acting as a Class 1 fax modem whose line reaches a spandsp fax terminal.\n"
+        "  A pty acting as a fax modem whose line reaches a spandsp fax terminal.\n"
+        "  --class 1|2|2.0        the modem's personality: Class 1 (spandsp's T.31, default),\n"
+        "                         Class 2 or Class 2.0 (T.32, spandsp's T.30 inside the modem)\n"
         "  --link PATH            symlink PATH to the pty (e.g. /tmp/lab/ttyFAX)\n"
         "  --pty-file PATH        write the pty's path to PATH\n"
         "  --receive PATH         answer the DTE's calls and receive to TIFF PATH (%%d = call no.)\n"
@@ -898,7 +978,7 @@ static void parse_args(int argc, char *argv[])
         O_LINK = 256, O_PTY_FILE, O_RECEIVE, O_SEND, O_CALLS, O_IDENT, O_BUSY, O_NO_ANSWER,
         O_ECM, O_NO_ECM, O_V17, O_NO_V17, O_CORRUPT, O_CORRUPT_START, O_CORRUPT_MS,
         O_CORRUPT_WITH, O_CORRUPT_LEVEL, O_SPEED, O_RING_DELAY, O_RINGS, O_ANSWER_AFTER, O_NO_ANSWER_AFTER,
-        O_MAX_CALLS, O_TIMEOUT, O_VERBOSE, O_HELP, O_HANGUP_PAGE, O_HANGUP_MS
+        O_MAX_CALLS, O_TIMEOUT, O_VERBOSE, O_HELP, O_HANGUP_PAGE, O_HANGUP_MS, O_CLASS
     };
     static const struct option longopts[] =
     {
@@ -929,11 +1009,13 @@ static void parse_args(int argc, char *argv[])
         {"verbose", no_argument, NULL, O_VERBOSE},
         {"hangup-page", required_argument, NULL, O_HANGUP_PAGE},
         {"hangup-ms", required_argument, NULL, O_HANGUP_MS},
+        {"class", required_argument, NULL, O_CLASS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0}
     };
     int c;
 
+    opt.fclass = 1;
     opt.ident = "+1 555 0100";
     opt.ecm = true;
     opt.v17 = true;
@@ -987,6 +1069,16 @@ static void parse_args(int argc, char *argv[])
         case O_VERBOSE: opt.verbose = true; break;
         case O_HANGUP_PAGE: opt.hangup_page = atoi(optarg); break;
         case O_HANGUP_MS: opt.hangup_ms = atoi(optarg); break;
+        case O_CLASS:
+            if (strcmp(optarg, "1") == 0)
+                opt.fclass = 1;
+            else if (strcmp(optarg, "2") == 0)
+                opt.fclass = 2;
+            else if (strcmp(optarg, "2.0") == 0)
+                opt.fclass = 20;
+            else
+                die("--class: 1, 2 or 2.0, not '%s'", optarg);
+            break;
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
@@ -1029,13 +1121,23 @@ int main(int argc, char *argv[])
 
     open_pty();
     line_noise = awgn_init_dbm0(NULL, 1234567, (float) opt.corrupt_dbm0);
-    if ((t31 = t31_init(NULL, at_tx_handler, NULL, modem_control, NULL, NULL, NULL)) == NULL)
-        die("t31_init failed");
-    if (opt.verbose)
+    if (opt.fclass == 1)
     {
-        logging = t31_get_logging_state(t31);
-        span_log_set_level(logging, SPAN_LOG_FLOW | SPAN_LOG_SHOW_TAG);
-        span_log_set_tag(logging, "T.31");
+        if ((t31 = t31_init(NULL, at_tx_handler, NULL, modem_control, NULL, NULL, NULL)) == NULL)
+            die("t31_init failed");
+        if (opt.verbose)
+        {
+            logging = t31_get_logging_state(t31);
+            span_log_set_level(logging, SPAN_LOG_FLOW | SPAN_LOG_SHOW_TAG);
+            span_log_set_tag(logging, "T.31");
+        }
+    }
+    else
+    {
+        /* The Class 2 modem keeps the DTE's pages and its own scratch TIFFs here. */
+        if (mkdtemp(scratch_dir) == NULL)
+            die("mkdtemp: %s", strerror(errno));
+        t32_init(opt.fclass, scratch_dir, opt.verbose, opt.speed);
     }
     emit_ready();
 
@@ -1082,7 +1184,10 @@ int main(int argc, char *argv[])
     end_call();
     if (opt.link_path)
         unlink(opt.link_path);
-    t31_free(t31);
+    if (opt.fclass == 1)
+        t31_free(t31);
+    else
+        t32_free();
     close(master_fd);
     close(slave_fd);
     return exit_code;

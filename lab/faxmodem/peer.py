@@ -29,9 +29,9 @@ class FaxPeerError(Exception):
 
 
 def build(force: bool = False) -> Path:
-    """Build ``faxmodem`` with its Makefile when missing or older than its source."""
-    source = HERE / "faxmodem.c"
-    if force or not BINARY.exists() or BINARY.stat().st_mtime < source.stat().st_mtime:
+    """Build ``faxmodem`` with its Makefile when missing or older than its sources."""
+    newest = max(path.stat().st_mtime for path in HERE.glob("*.[ch]"))
+    if force or not BINARY.exists() or BINARY.stat().st_mtime < newest:
         done = subprocess.run(["make", "-C", str(HERE)], capture_output=True, text=True,
                               check=False)
         if done.returncode != 0:
@@ -46,6 +46,7 @@ def build(force: bool = False) -> Path:
 class PeerOptions:
     """The peer's switches; see ``faxmodem --help``. Times marked *line* are scaled by ``speed``."""
 
+    fclass: str = "1"  #: the modem's personality: "1" (T.31), "2" or "2.0" (T.32)
     receive: bool = True  #: answer the DTE's calls and receive (to ``rx-<n>.tif``)
     send: Path | None = None  #: ring the DTE and send this TIFF
     calls: int = 1  #: calls to place when sending
@@ -71,7 +72,7 @@ class PeerOptions:
     extra_args: tuple[str, ...] = ()
 
     def argv(self, workdir: Path) -> list[str]:
-        args = ["--link", str(workdir / "ttyFAX"), "--ident", self.ident,
+        args = ["--class", self.fclass, "--link", str(workdir / "ttyFAX"), "--ident", self.ident,
                 "--speed", str(self.speed), "--timeout", str(self.timeout_s),
                 "--ring-delay", str(self.ring_delay_s), "--rings", str(self.rings),
                 "--answer-after", str(self.answer_after_ms),
