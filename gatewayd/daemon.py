@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewayd import config as config_mod
-from gatewayd import db, events, faxing, printing, systemd
+from gatewayd import db, desk, events, faxing, printing, systemd
 from gatewayd.api import routes
 from gatewayd.api.app import Api
 from gatewayd.api.server import ApiServer
@@ -134,7 +134,8 @@ class Daemon:
         matchers, on_matched = ledger_hooks(self.services)
         self.ledger = Ledger(db.session_factory(engine), config.timezone, matchers=matchers, on_matched=on_matched)
         # Background work on the ledger's data runs under the supervisor too (restart, status).
-        supervisor = Supervisor([*drivers, *faxing.keepers(self.services, self.ledger, self._writer)], self._emit)
+        supervisor = Supervisor([*drivers, *faxing.keepers(self.services, self.ledger, self._writer),
+                                 desk.FileKeeper(self.services, self.ledger, self._writer)], self._emit)
         group = config.api["group"]
         api = Api(
             self.ledger,

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import base64
+import binascii
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from gatewayd.api.app import MONEY, Api, Call, Route, obj
-from gatewayd.desk import complaints, due, mail, papers, rooms
-from gatewayd.desk.common import day_range
+from gatewayd import tickets
+from gatewayd.desk import complaints, due, mail, papers, registers, rooms
+from gatewayd.desk.common import day_range, local_date
+from gatewayd.errors import InvalidValue
 from gatewayd.models import BookingState, MailKind, MailState
 
 DATE = {"type": "string", "pattern": r"\d{4}-\d{2}-\d{2}", "description": "a local date like 2026-11-26"}
@@ -275,6 +279,43 @@ def hand_over_papers(api: Api, call: Call) -> dict[str, Any]:
         return papers.hold_view(held)
 
 
+# ---------------------------------------------------------------------------- typing and copy registers
+
+
+def store_typing_file(api: Api, call: Call) -> dict[str, Any]:
+    b = call.body
+    try:
+        content = base64.b64decode(b["content_base64"], validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise InvalidValue(f"content_base64 is not base64: {err}") from err
+    keep_until = b.get("keep_until")
+    if keep_until is not None:  # kept through the whole of that local day
+        day = local_date(keep_until, "keep_until")
+        keep_until = datetime.combine(day + timedelta(days=1), time(), api.ledger.timezone)
+    with api.ledger.transaction() as s:
+        ticket = tickets.find(s, call.params["id"], lock=True)
+        return registers.file_view(registers.store_file(
+            s, call.caller, api.ledger.clock(), ticket, api.services.config.spool_dir,
+            filename=b["filename"], content=content, keep_until=keep_until))
+
+
+def list_typing_files(api: Api, call: Call) -> list[dict[str, Any]]:
+    with api.ledger.transaction() as s:
+        return registers.files(s, tickets.find(s, call.params["id"]))
+
+
+def typing_register(api: Api, call: Call) -> list[dict[str, Any]]:
+    since, until = day_range(call.query.get("date"), api.ledger.timezone)
+    with api.ledger.transaction() as s:
+        return registers.typing_register(s, since, until)
+
+
+def copy_register(api: Api, call: Call) -> list[dict[str, Any]]:
+    since, until = day_range(call.query.get("date"), api.ledger.timezone)
+    with api.ledger.transaction() as s:
+        return registers.copy_register(s, since, until)
+
+
 # ---------------------------------------------------------------------------- due
 
 
@@ -374,6 +415,17 @@ ROUTES: list[Route] = [
     Route("GET", "/papers/holds", "Held copies not yet handed over", held_papers),
     Route("POST", "/papers/holds/{id:int}/hand-over", "Held copies handed to the tenant", hand_over_papers,
           body=obj(["handed_to"], handed_to=NAME)),
+    Route("POST", "/tickets/{id}/typing-files", "Keep a typing ticket's typed file (until keep_until, a local "
+          "date; without it, until the ticket is settled or cancelled); deleted when that passes, audited",
+          store_typing_file, status=201, body=obj(
+              ["filename", "content_base64"], filename={"type": "string", "minLength": 1, "maxLength": 255},
+              content_base64={"type": "string", "minLength": 1, "maxLength": 1 << 30}, keep_until=DATE)),
+    Route("GET", "/tickets/{id}/typing-files", "A typing ticket's kept files (deleted ones with their date)",
+          list_typing_files),
+    Route("GET", "/registers/typing", "The typing register (打字服务记录本) for a day", typing_register,
+          query={"date": DATE}),
+    Route("GET", "/registers/copy", "The copy register (复印服务记录本) for a day", copy_register,
+          query={"date": DATE}),
     Route("GET", "/due", "What the desk must do by when: overdue items and those due within the next hours",
           list_due, query={"at": {"type": "string", "format": "date-time"},
                            "within_hours": {"type": "integer", "minimum": 0, "maximum": 24 * 366}}),

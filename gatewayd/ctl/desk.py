@@ -1,10 +1,13 @@
-"""``gatewayctl mail|complaint|visit|room|booking|papers|due``: the desk's other books and its deadlines."""
+"""``gatewayctl mail|complaint|visit|room|booking|papers|typing|register|due``: the desk's other books and its deadlines."""
 
 from __future__ import annotations
 
 import argparse
+import base64
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from gatewayd.ctl import render as rendering
@@ -261,6 +264,40 @@ def papers_hand_over(args: argparse.Namespace, client: Client) -> Result:
     return h, f"hold {h['id']} handed to {h['handed_to']}"
 
 
+# ---------------------------------------------------------------------------- typing and copy registers
+
+
+def typing_keep(args: argparse.Namespace, client: Client) -> Result:
+    content = base64.b64encode(Path(args.file).read_bytes()).decode("ascii")
+    f = client.post(f"/tickets/{quote(args.ticket)}/typing-files",
+                    {"filename": Path(args.file).name, "content_base64": content, "keep_until": args.until})
+    until = f"kept until {local(f['keep_until'])}" if f["keep_until"] else "kept until the ticket is closed"
+    return f, f"file {f['id']} {f['filename']} ({f['size']} bytes) on {f['ticket']}: {until}"
+
+
+def typing_files(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get(f"/tickets/{quote(args.ticket)}/typing-files")
+    return items, render(["file", "name", "bytes", "keep until", "stored", "deleted"],
+                         [(f["id"], f["filename"], f["size"], local(f["keep_until"]) or "ticket closed",
+                           local(f["stored_at"]), local(f["deleted_at"])) for f in items], numeric=(2,))
+
+
+def register_view(args: argparse.Namespace, client: Client) -> Result:
+    items = client.get(f"/registers/{args.which}", date=args.date)
+    if args.which == "typing":
+        rows = [(local(t["opened_at"]), t["ticket"], t["customer"], t["room"], t["pages"], t["printed_sides"],
+                 t["charged"], t["state"], local(t["keep_until"])) for t in items]
+        return items, "打字服务记录本 typing register\n" + render(
+            ["time", "ticket", "customer", "room", "pages", "prints", "charged", "state", "file kept until"], rows,
+            numeric=(4, 5, 6))
+    rows = [(local(c["opened_at"]), c["ticket"], c["customer"], c["room"], c["device"], c["media"], c["sets"],
+             c["sides"], "" if c["customer_count"] is None else c["customer_count"], c["charged"], c["state"])
+            for c in items]
+    return items, "复印服务记录本 copy register\n" + render(
+        ["time", "ticket", "customer", "room", "copier", "media", "sets", "sides", "customer count", "charged",
+         "state"], rows, numeric=(7, 8, 9))
+
+
 # ---------------------------------------------------------------------------- due
 
 
@@ -421,6 +458,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("hold", type=int)
     p.add_argument("--to", required=True, help="who received them")
     p.set_defaults(handler=papers_hand_over)
+
+    t = sub.add_parser("typing", help="typed files kept for customers").add_subparsers(dest="action", required=True)
+    p = t.add_parser("keep", help="keep a typing ticket's file (deleted after --until, or when the ticket closes)")
+    p.add_argument("ticket")
+    p.add_argument("file")
+    p.add_argument("--until", help="local date the customer wants it kept until")
+    p.set_defaults(handler=typing_keep)
+    p = t.add_parser("files", help="a typing ticket's kept files")
+    p.add_argument("ticket")
+    p.set_defaults(handler=typing_files)
+    p = sub.add_parser("register", help="the typing (打字服务记录本) or copy (复印服务记录本) register")
+    p.add_argument("which", choices=["typing", "copy"])
+    p.add_argument("--date", help="local date, e.g. 2026-11-30 (default: all)")
+    p.set_defaults(handler=register_view)
 
     p = sub.add_parser("due", help="what is overdue and what falls due soon, in every register")
     p.add_argument("--hours", type=int, default=24, help="look this many hours ahead (default 24)")

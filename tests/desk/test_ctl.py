@@ -52,3 +52,10 @@ def test_a_mornings_mail_a_complaint_and_a_booking_with_gatewayctl(daemon: Daemo
     errand = _ok(daemon, "papers", "subscribe", "Acme Trading Ltd", "财经", "--from", "2099-01-01",
                  "--until", "2099-12-31", "--fee", "480.00")
     assert "errand ticket T-" in errand
+
+    typing = json.loads(_ok(daemon, "--json", "ticket", "open", "print", "--company", "Acme Trading Ltd",
+                            "--param", "service=typing"))["id"]
+    memo = daemon.directory / "memo.txt"
+    memo.write_text("备忘录 memo\n", encoding="utf-8")
+    assert "kept until 2099-01-31" in _ok(daemon, "typing", "keep", typing, str(memo), "--until", "2099-01-30")
+    assert typing in _ok(daemon, "register", "typing") and "memo.txt" in _ok(daemon, "typing", "files", typing)
