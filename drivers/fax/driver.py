@@ -113,6 +113,10 @@ def next_step(policy: RetryPolicy, job: FaxJob, call: FaxCall, now: datetime
         return JobState.FAILED, None, reason
     if job.tries >= policy.max_tries:
         return JobState.FAILED, None, f"{reason}; gave up after {job.tries} tries"
+    if call.hangup.code is HangupCode.RTN_REFUSED:
+        # The line and the far end work; it only wants the page again (RTN retransmit policy,
+        # the resend it would not take in that call): call back at once.
+        return JobState.RETRY_WAIT, now, f"{reason}: sending it again"
     delay = policy.busy_s if call.hangup.code is HangupCode.BUSY else policy.other_s
     return JobState.RETRY_WAIT, now + timedelta(seconds=delay), reason
 
@@ -354,10 +358,9 @@ class FaxDriver:
             emit(self._update(job, JobState.FAILED, reason=f"rendered pages unreadable: {err!r}"))
             return
         call = modem.send_fax(pages, job.dial, job_id=job.job_id, ticket_ref=job.ticket_ref,
-                              call_id=uuid.uuid4().hex)
+                              call_id=uuid.uuid4().hex, page_numbers=remaining)
         worker.status.calls += 1
-        job = replace(job, delivered=job.delivered | {
-            remaining[p.page - 1] for p in call.pages if p.delivered and p.page <= len(remaining)})
+        job = replace(job, delivered=job.delivered | {p.page for p in call.pages if p.delivered})
         emit(call)
         with self._lock:
             cancelled, worker.active, worker.cancel_active = worker.cancel_active, None, False

@@ -94,9 +94,14 @@ class FaxModem:
     # ------------------------------------------------------------------ the two calls
 
     def send_fax(self, pages: Sequence[OutgoingPage], number: str, *, job_id: str | None = None,
-                 ticket_ref: str | None = None, call_id: str | None = None) -> FaxCall:
+                 ticket_ref: str | None = None, call_id: str | None = None,
+                 page_numbers: Sequence[int] | None = None) -> FaxCall:
+        """Call ``number`` and send ``pages``. ``page_numbers``: the job's numbers for them (a
+        retry sends only the pages not yet confirmed), so the record names pages as the job
+        does; by default 1..n."""
         call_id = call_id or uuid.uuid4().hex
-        engine = T30Engine(Role.SENDER, self._engine_config(), pages=pages, number=number)
+        engine = T30Engine(Role.SENDER, self._engine_config(), pages=pages, number=number,
+                           page_numbers=page_numbers)
         dialled = self.wall()
         outcome, anchor = self._run(engine, call_id)
         return self._record(outcome, anchor, call_id, Direction.OUTGOING, number=number,

@@ -84,6 +84,9 @@ class HangupCode(enum.Enum):
     TRAINING_FAILED = "training failed"  #: FTT at the lowest speed, or 3 unanswered DCS
     NO_RESPONSE = "no response"  #: a command went unanswered 3 times
     RTN_GIVE_UP = "RTN give up"  #: ErrorPage policy gave up on a page
+    #: The far end answered a page RTN, then hung up instead of retraining for its resend
+    #: (spandsp does after RTN on the last page): the page goes again on the next call.
+    RTN_REFUSED = "RTN resend refused"
     REMOTE_DISCONNECT = "remote disconnect"  #: DCN where a response was due
     CARRIER_LOST = "carrier lost"  #: far end hung up mid-page / mid-procedure
     PROTOCOL_ERROR = "protocol error"  #: frames we could not make sense of

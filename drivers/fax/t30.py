@@ -244,9 +244,14 @@ class T30Engine:
 
     def __init__(self, role: Role, config: EngineConfig, *,
                  pages: Sequence[OutgoingPage] = (), number: str = "",
-                 checker: PageChecker | None = None):
+                 checker: PageChecker | None = None, page_numbers: Sequence[int] | None = None):
+        """``page_numbers``: the sender's pages as the job numbers them (a retry call sends
+        only those not yet confirmed); the record and every reason use them. Default 1..n."""
         if role is Role.SENDER and not pages:
             raise LocalProtocolError("a sender needs at least one page")
+        self._page_numbers = list(page_numbers or range(1, len(pages) + 1))
+        if len(self._page_numbers) != len(pages):
+            raise LocalProtocolError(f"{len(pages)} pages but {len(self._page_numbers)} page numbers")
         self.role = role
         self.config = config
         self.timers = config.timers
@@ -284,9 +289,12 @@ class T30Engine:
         self._page = 0  # sender: index into pages; receiver: pages received so far
         self._log: list[_PageLog] = []
         self._received: list[ReceivedPage] = []
+        self._rtn_answered: set[int] = set()  # receiver: indexes in _received we answered RTN
         self._last_response: FCF | None = None
         self._last_ppm: Signal | None = None
         self._retrain = True  # DCS+TCF needed before the next page
+        #: Sender: the page answered RTN whose resend we are training for (until CFR).
+        self._rtn_page: int | None = None
         self._cause: HangupCause | None = None
         self._signal = Signal.SENT
         self.trace: list[tuple[float, State, Signal, State]] = []
@@ -325,7 +333,7 @@ class T30Engine:
         return Outcome(
             role=self.role, hangup=cause, remote_station_id=self.remote_id,
             remote_capabilities=self.remote_caps, session=self.session,
-            pages=self._page_results(), received=tuple(self._received),
+            pages=self._page_results(), received=self._kept_copies(),
             pages_requested=len(self._pages) if self.role is Role.SENDER else None,
             connected_at=self._connected, ended_at=self._ended,
         )
@@ -512,6 +520,7 @@ class T30Engine:
     def _send_page(self, event: ModemEvent, now: float) -> Command:
         assert self.session is not None
         self._retrain = False
+        self._rtn_page = None
         self._tries = 0
         while len(self._log) <= self._page:
             self._log.append(_PageLog())
@@ -529,6 +538,10 @@ class T30Engine:
         # V.17 pages after a good TCF use short training, as HylaFAX does (T.30 5.3.2.3 note).
         return SendImage(self.session.speed, data, short_train=True)
 
+    def _number(self, index: int | None = None) -> int:
+        """The job's number for the page at ``index`` (default: the current one)."""
+        return self._page_numbers[self._page if index is None else index]
+
     def _ppm(self) -> FCF:
         return FCF.MPS if self._page + 1 < len(self._pages) else FCF.EOP
 
@@ -542,7 +555,7 @@ class T30Engine:
         if not self._retry():
             self._attempt(PageStatus.NO_RESPONSE)
             return self._end(HangupCode.NO_RESPONSE,
-                             f"no answer to {self._ppm().name} after page {self._page + 1}, 3 tries", now)
+                             f"no answer to {self._ppm().name} after page {self._number()}, 3 tries", now)
         return self._send(State.S_SEND_PPM, Frame(self._ppm()))
 
     def _attempt(self, status: PageStatus) -> PageAttempt:
@@ -562,14 +575,15 @@ class T30Engine:
             policy = self.config.rtn_policy
             if policy.method is RtnMethod.GIVEUP:
                 return self._end(HangupCode.RTN_GIVE_UP,
-                                 f"page {self._page + 1} answered {signal.value}: policy giveup", now)
+                                 f"page {self._number()} answered {signal.value}: policy giveup", now)
             if policy.method is RtnMethod.RETRANSMIT:
                 if len(log.attempts) > policy.max_retransmits:
                     return self._end(HangupCode.RTN_GIVE_UP,
-                                     f"page {self._page + 1} answered {signal.value} "
+                                     f"page {self._number()} answered {signal.value} "
                                      f"{len(log.attempts)} times", now)
                 self._fall_back()  # at the lowest speed, resend at it
                 self._tries = 0
+                self._rtn_page = self._page
                 return self._send_dcs()  # T.30 5.3.6.2.5: RTN means retrain before any page
             log.delivered = True  # IGNORE: counted as sent, still an ErrorPage
             self._retrain = True
@@ -615,7 +629,7 @@ class T30Engine:
         if not self._retry():
             self._attempt(PageStatus.NO_RESPONSE)
             return self._end(HangupCode.NO_RESPONSE,
-                             f"no answer to PPS after page {self._page + 1} block "
+                             f"no answer to PPS after page {self._number()} block "
                              f"{self._block + 1}, 3 tries", now)
         return self._send(State.S_SEND_PPS, self._pps())
 
@@ -775,6 +789,8 @@ class T30Engine:
         self._last_ppm = signal
         good = self._received[-1].good
         self._last_response = FCF.MCF if good else FCF.RTN
+        if not good:
+            self._rtn_answered.add(len(self._received) - 1)
         return self._send(State.R_SEND_RESPONSE, Frame(self._last_response))
 
     def _repeat_response(self, event: ModemEvent, now: float) -> Command:
@@ -913,7 +929,18 @@ class T30Engine:
 
     # ------------------------------------------------------------------ any state
 
+    def _refused_resend(self, now: float, modem_result: str | None = None) -> Command:
+        """The far end answered a page RTN and then hung up (DCN, or its carrier gone) while we
+        trained to send it again: spandsp does so after RTN on the last page (EOP). Not a line
+        failure: the page goes on the next call, per the ErrorPage policy."""
+        assert self._rtn_page is not None
+        return self._end(HangupCode.RTN_REFUSED,
+                         f"page {self._number(self._rtn_page)} answered RTN; the far end hung up instead "
+                         "of taking it again", now, modem_result, dcn=False)
+
     def _on_dcn(self, event: ModemEvent, now: float) -> Command:
+        if self._rtn_page is not None:
+            return self._refused_resend(now)
         if self.role is Role.RECEIVER and self.state in (State.R_WAIT_DCN, State.R_WAIT_PPM,
                                                           State.R_WAIT_COMMAND) \
                 and self._last_ppm is Signal.EOP:
@@ -924,10 +951,12 @@ class T30Engine:
         return self._end(HangupCode.REMOTE_DISCONNECT, f"far end sent DCN {where}", now, dcn=False)
 
     def _on_carrier_lost(self, event: CarrierLost, now: float) -> Command:
+        if self._rtn_page is not None:
+            return self._refused_resend(now, event.result)
         where = f"in {self.state.name}"
         if self.state in (State.S_SEND_PAGE, State.S_SEND_BLOCK):
             self._attempt(PageStatus.INTERRUPTED)
-            where = f"during page {self._page + 1}"
+            where = f"during page {self._number()}"
         return self._end(HangupCode.CARRIER_LOST, f"the line dropped {where}", now,
                          event.result, dcn=False)
 
@@ -946,22 +975,37 @@ class T30Engine:
 
     # ------------------------------------------------------------------ outcome
 
-    @staticmethod
-    def _received_result(number: int, page: ReceivedPage) -> PageResult:
-        # A page the receiver got whole through ECM retransmission is not an ErrorPage for it:
-        # its copy is exact. Only a failed check (or a page cut short) is.
-        return PageResult(number, _received_attempts(page), delivered=page.complete,
-                          error_page=not page.good)
+    def _received_transmissions(self) -> list[list[ReceivedPage]]:
+        """Received images grouped by page. After our RTN the sender may send the page again
+        (spandsp, HylaFAX's "retransmit") or go on to the next one ("ignore"); T.30 does not
+        say which, so an image after an RTN is the same page again when it looks like it."""
+        pages: list[list[ReceivedPage]] = []
+        for i, copy in enumerate(self._received):
+            if i - 1 in self._rtn_answered and _same_image(self._received[i - 1], copy):
+                pages[-1].append(copy)
+            else:
+                pages.append([copy])
+        return pages
+
+    def _kept_copies(self) -> tuple[ReceivedPage, ...]:
+        """What is stored: each page's last copy (a resend replaces the copy we rejected)."""
+        return tuple(copies[-1] for copies in self._received_transmissions())
 
     def _page_results(self) -> tuple[PageResult, ...]:
         if self.role is Role.RECEIVER:
-            return tuple(self._received_result(i + 1, p) for i, p in enumerate(self._received))
+            # One result per page however often it came, so it is counted (and billed) once;
+            # rejected (RTN) or cut short, it is an ErrorPage. A page got whole through ECM
+            # retransmission is not: its copy is exact.
+            return tuple(
+                PageResult(n + 1, _numbered(a for copy in copies for a in _received_attempts(copy)),
+                           delivered=copies[-1].complete, error_page=not all(c.good for c in copies))
+                for n, copies in enumerate(self._received_transmissions()))
         results = []
         for i in range(len(self._pages)):
             log = self._log[i] if i < len(self._log) else _PageLog()
             error = any(a.status in (PageStatus.RETRAIN_NEGATIVE, PageStatus.INTERRUPT_NEGATIVE,
                                      PageStatus.PARTIAL_PAGE_REQUEST) for a in log.attempts)
-            results.append(PageResult(i + 1, tuple(log.attempts), log.delivered, error))
+            results.append(PageResult(self._number(i), tuple(log.attempts), log.delivered, error))
         return tuple(results)
 
 
@@ -974,6 +1018,23 @@ def _received_attempts(page: ReceivedPage) -> tuple[PageAttempt, ...]:
     return pprs + (PageAttempt(page.pprs + 1, _received_status(page), rate, resolution, ecm_,
                                good_lines=page.quality.good_lines,
                                bad_lines=page.quality.bad_lines),)
+
+
+def _numbered(attempts: Iterable[PageAttempt]) -> tuple[PageAttempt, ...]:
+    return tuple(dataclasses.replace(a, attempt=n + 1) for n, a in enumerate(attempts))
+
+
+def _same_image(rejected: ReceivedPage, copy: ReceivedPage) -> bool:
+    """Is ``copy`` the sender's resend of the page we ``rejected``? Most of its inked rows are
+    also in the rejected copy: noise spoils some rows of a page, another page shares few."""
+    def inked(page: ReceivedPage) -> list[bytes]:
+        bitmap = t4.decode(page.data, page.session.coding, page.session.width.value[0]).bitmap
+        return [row for row in bitmap.rows() if any(row)]
+
+    before, after = set(inked(rejected)), inked(copy)
+    if not after:
+        return not before
+    return 2 * sum(row in before for row in after) >= len(after)
 
 
 def _received_status(page: ReceivedPage) -> PageStatus:

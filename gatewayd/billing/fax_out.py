@@ -71,14 +71,18 @@ class _PageTally:
         confirmed: set[int] = set()
         resent: dict[int, int] = {}  # page -> how many times the receiver rejected it
         sent: set[int] = set()
+        last: dict[int, PageResult] = {}
         for p in pages:
             sent.add(p.page)
+            last[p.page] = p.result
             if p.result is PageResult.CONFIRMED:
                 confirmed.add(p.page)
             elif p.result is PageResult.ERROR_PAGE:
                 resent[p.page] = resent.get(p.page, 0) + 1
         self.confirmed = sorted(confirmed)
         self.resent = dict(sorted(resent.items()))
+        #: Rejected and not sent again in this call (the far end hung up; a later call resends).
+        self.not_resent = {p for p in resent if last[p] is PageResult.ERROR_PAGE}
         self.lost = sorted(sent - confirmed - resent.keys())
 
 
@@ -212,15 +216,21 @@ class _Call:
                 count, "page", per_page, "fax_out.per_page", self.version, {}),
                 pages_confirmed=tally.confirmed))
         if tally.resent:
-            lines.append(self._error_pages(tally.resent))
+            lines.append(self._error_pages(tally.resent, tally.not_resent))
         if tally.lost:
             lines.append(self._note(f"{_pages(tally.lost)} not confirmed (line dropped), not charged",
                                     "fax_out.per_page", pages_unconfirmed=tally.lost))
         return lines
 
-    def _error_pages(self, resent: dict[int, int]) -> Charge:
-        which = ", ".join(f"{p}" + (f" ({n} times)" if n > 1 else "") for p, n in resent.items())
-        text = f"{'page' if len(resent) == 1 else 'pages'} {which} resent (ErrorPage)"
+    def _error_pages(self, resent: dict[int, int], not_resent: set[int]) -> Charge:
+        def which(pages: list[int]) -> str:
+            listed = ", ".join(f"{p}" + (f" ({resent[p]} times)" if resent[p] > 1 else "") for p in pages)
+            return f"{'page' if len(pages) == 1 else 'pages'} {listed}"
+
+        again = [p for p in resent if p not in not_resent]
+        parts = ([f"{which(again)} resent"] if again else []) + (
+            [f"{which(sorted(not_resent))} rejected, not resent in this call"] if not_resent else [])
+        text = f"{'; '.join(parts)} (ErrorPage)"
         extra = {"error_pages": [p for p, n in resent.items() for _ in range(n)],
                  "policy": self.rates.error_pages.value}
         if self.rates.error_pages is ErrorPagePolicy.NOT_CHARGED:

@@ -100,6 +100,17 @@ def test_error_pages_charged_when_the_policy_says_so() -> None:
     assert rating.total == Decimal("32.00") + Decimal("6.00") + Decimal("4.00")
 
 
+def test_a_page_rejected_at_the_end_of_the_call_is_not_called_resent() -> None:
+    """RTN on the last page and the far end hung up: the page goes again on the next call, so
+    this call's line must not say it was resent."""
+    rating = rate(fax_book(), SITE, call(100, (1, OK), (2, ERR), completed=False))
+    assert [line.description for line in rating.lines][1:] == [
+        "1 page × 2.00 = 2.00", "page 2 rejected, not resent in this call (ErrorPage), not charged"]
+    rating = rate(fax_book(), SITE, call(100, (1, ERR), (1, OK), (2, ERR), completed=False))
+    assert rating.lines[-1].description == (
+        "page 1 resent; page 2 rejected, not resent in this call (ErrorPage), not charged")
+
+
 def test_pages_never_confirmed_are_not_charged() -> None:
     rating = rate(fax_book(), SITE, call(100, (1, OK), (2, LOST), completed=False, reason="carrier lost"))
     assert amounts(rating) == ["16.00", "2.00", "0.00"]

@@ -126,6 +126,20 @@ def test_rtn_on_page_2_is_flagged_and_resent(fax_lab, tmp_path):
     assert tiff_bitmaps(Path(far["file"])) == [p.bitmap for p in pages(3)]
 
 
+def test_rtn_on_the_last_page_the_far_end_refuses_the_resend(fax_lab, tmp_path):
+    """spandsp answers the retrain after RTN on the last page (EOP) with DCN: recorded as its
+    refusal (the job resends the page on the next call), not as a line that dropped."""
+    call, peer = send(fax_lab, tmp_path, 2, peer_kw={"corrupt": (2,)},
+                      rtn_policy=RtnPolicy(RtnMethod.RETRANSMIT, 2))
+    far = peer.wait_call(30)
+    assert far["rtn"] == 1 and far["pages_rx"] == 1 and far["corrupted_pages"] == [2]
+    assert call.hangup.code is HangupCode.RTN_REFUSED, call.hangup
+    assert call.hangup.reason == "page 2 answered RTN; the far end hung up instead of taking it again"
+    assert [[a.status for a in p.attempts] for p in call.pages] == [
+        [PageStatus.CONFIRMED], [PageStatus.RETRAIN_NEGATIVE]]
+    assert call.status is CallStatus.PARTIAL and call.error_pages == (2,)
+
+
 def test_rtn_giveup_is_not_done(fax_lab, tmp_path):
     call, peer = send(fax_lab, tmp_path, 3, peer_kw={"corrupt": (2,)},
                       rtn_policy=RtnPolicy(RtnMethod.GIVEUP))
@@ -181,11 +195,13 @@ def test_receive_a_corrupted_page_answers_rtn(fax_lab, tmp_path):
     finally:
         modem.close()
     far = peer.wait_call(30)
-    assert far["corrupted_pages"] == [1] and far["rtn"] >= 1
-    first = call.pages[0].attempts[0]
+    assert far["corrupted_pages"] == [1] and far["rtn"] == 1 and far["pages_tx"] == 2
+    # Page 1 came twice (rejected, resent): one page of the fax, an ErrorPage, counted once.
+    assert len(call.pages) == 2 and call.pages_delivered == 2 and call.error_pages == (1,)
+    first, again = call.pages[0].attempts
     assert first.status is PageStatus.RECEIVED_BAD and first.bad_lines > 0
-    assert call.pages[0].error_page
-    assert call.pages[-1].attempts[0].status is PageStatus.RECEIVED_GOOD
+    assert again.status is PageStatus.RECEIVED_GOOD and again.attempt == 2
+    assert call.pages[1].attempts[0].status is PageStatus.RECEIVED_GOOD
 
 
 def test_far_end_hangs_up_mid_page_while_we_send(fax_lab, tmp_path):

@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from drivers.fax import t4
+from drivers.fax import frames, t4
 from drivers.fax.documents import FaxPage
-from drivers.fax.frames import Coding, Resolution, Speed
+from drivers.fax.frames import FCF, Coding, Frame, Resolution, Speed
 from drivers.fax.record import CallStatus, HangupCode, PageStatus, call_status
 from drivers.fax.t30 import EngineConfig, Role, RtnMethod, RtnPolicy, T30Engine
 
@@ -93,9 +93,41 @@ def test_rtn_on_page_2_is_an_error_page_resent_slower():
     assert p2.attempts[1].bit_rate < p2.attempts[0].bit_rate
     assert not s.pages[0].error_page and not s.pages[2].error_page
     assert s.hangup.code is HangupCode.NORMAL
-    # the receiver kept the bad copy, marked, and the good ones
-    assert [p.good for p in r.received] == [True, False, True, True]
-    assert r.pages[1].error_page
+    # The receiver counts page 2 once, as an ErrorPage with both transmissions, and keeps
+    # its good copy in place of the one it rejected.
+    assert [[a.status for a in p.attempts] for p in r.pages] == [
+        [PageStatus.RECEIVED_GOOD], [PageStatus.RECEIVED_BAD, PageStatus.RECEIVED_GOOD],
+        [PageStatus.RECEIVED_GOOD]]
+    assert [p.error_page for p in r.pages] == [False, True, False]
+    assert [p.delivered for p in r.pages] == [True] * 3
+    assert [received_bitmap(p) for p in r.received] == [page(i).bitmap for i in (1, 2, 3)]
+
+
+def test_rtn_on_the_last_page_refused_by_dcn_is_recorded_as_such():
+    """spandsp as receiver answers the retrain after RTN on the last page (EOP) with DCN; the
+    page is not delivered and the call says why (not "carrier lost"), for the job to resend it."""
+    spoil_2 = images(0)(corrupt_page_2_once)
+    dcn = frames.encode(Frame(FCF.DCN), False)
+
+    said_rtn = []
+
+    def refuse_retrain(t, n):
+        said_rtn.extend([t] if t.side == 1 and t.label == "RTN" else [])
+        if t.side == 1 and t.label == "CFR" and said_rtn:
+            return replace(t, frames=(dcn + frames.fcs(dcn),), label="DCN")
+        return spoil_2(t, n)
+
+    sender = T30Engine(Role.SENDER, EngineConfig(station_id="+86 10 5550100"),
+                       pages=[page(1), page(2)], number="5550199", page_numbers=[3, 4])
+    link = BackToBack(sender, T30Engine(Role.RECEIVER, EngineConfig(station_id="LAB")), refuse_retrain)
+    link.run()
+    s = sender.outcome
+    assert s.hangup.code is HangupCode.RTN_REFUSED, link.log
+    # Pages named as the job numbers them (this call sent the job's pages 3 and 4).
+    assert s.hangup.reason == "page 4 answered RTN; the far end hung up instead of taking it again"
+    assert [(p.page, [a.status for a in p.attempts], p.delivered) for p in s.pages] == [
+        (3, [PageStatus.CONFIRMED], True), (4, [PageStatus.RETRAIN_NEGATIVE], False)]
+    assert call_status(s.pages, 2) is CallStatus.PARTIAL
 
 
 def test_rtn_giveup():
@@ -112,6 +144,10 @@ def test_rtn_ignore_goes_on():
     assert [p.error_page for p in s.pages] == [False, True, False]
     assert len(s.pages[1].attempts) == 1
     assert s.hangup.code is HangupCode.NORMAL
+    # The sender went on to page 3 after our RTN: the receiver does not take it for page 2 again.
+    assert [[a.status for a in p.attempts] for p in r.pages] == [
+        [PageStatus.RECEIVED_GOOD], [PageStatus.RECEIVED_BAD], [PageStatus.RECEIVED_GOOD]]
+    assert received_bitmap(r.received[2]) == page(3).bitmap
 
 
 def test_retransmit_gives_up_after_k():

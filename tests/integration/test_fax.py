@@ -22,7 +22,8 @@ from PIL import Image
 from lab.faxmodem.peer import FaxPeer
 from tests.conftest import Daemon, write_config
 from tests.fax.conftest import fax_lab, faxmodem_binary  # noqa: F401 - fixtures
-from tests.fax.helpers import two_page_tiff
+from drivers.fax.documents import save_pages
+from tests.fax.helpers import bar_page, two_page_tiff
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ HK = "9,0085221234567"  # outside line, then Hong Kong: rated at 8.00/min (confi
 ACME = "Acme Trading Ltd"
 
 
-def modem_tables(directory: Path, ports: tuple[Path, ...]) -> str:
+def modem_tables(directory: Path, ports: tuple[Path, ...], ecm: bool = True) -> str:
     """``lab0`` on the first port, ``lab1``... on the others, each with its own lock directory
     (the lab's ptys are all called ``ttyFAX``, so they would share one UUCP lock name)."""
     tables = []
@@ -49,6 +50,7 @@ station_id = "{STATION}"
 own_number = "5550100"
 rings_before_answer = 2
 timer_scale = {1 / SPEED}
+ecm = {str(ecm).lower()}
 ''')
     return "".join(tables)
 
@@ -75,7 +77,7 @@ max_tries = 3
 [[fax.routes]]
 station_id = "+1 555 0177"
 tenant = "{ACME}"
-{modem_tables(directory, ports)}''')
+{modem_tables(directory, ports, settings.get("ecm", True))}''')
 
 
 @pytest.fixture
@@ -165,6 +167,40 @@ def test_fax_out_sent_billed_and_ticket_awaits_the_customer(fax_lab, fax_daemon,
     assert "发报记录本" in d.ctl("fax", "register", "--out").stdout
 
 
+def test_rtn_on_the_last_page_is_resent_on_the_next_call_at_once(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    """The far end spoils page 2 of 2, answers RTN and then refuses the retrain (spandsp's way):
+    the daemon calls back at once with page 2 alone, and each call's record and charge lines
+    name the job's pages."""
+    peer = fax_lab(speed=SPEED, corrupt=(2,))
+    d = fax_daemon(peer.pty, other_s=600, ecm=False)  # a line failure would wait 10 minutes; no ECM: RTN
+    ticket = fax_ticket(d)
+    # Dense pages (2-3 s of image each): the lab's noise window must land inside page 2.
+    letter = save_pages(tmp_path / "letter.tif", [bar_page(2290, 4), bar_page(2290, 5)])
+    done = d.ctl("--json", "fax", "send", ticket, HK, str(letter), "--wait", "120")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert job["state"] == "done" and job["tries"] == 2 and job["pages_delivered"] == 2
+    first, second = peer.wait_call(30), peer.wait_call(30)
+    assert (first["rtn"], first["pages_rx"], second["pages_rx"]) == (1, 1, 1)
+
+    calls = sorted(fax_calls(d, ticket=ticket), key=lambda c: c["payload"]["dialled_at"])
+    hangups = [c["payload"]["hangup"] for c in calls]
+    assert hangups[0]["code"] == "RTN resend refused" and hangups[1]["code"] == "normal"
+    assert hangups[0]["reason"] == "page 2 answered RTN; the far end hung up instead of taking it again"
+    assert [[(p["page"], [a["status"] for a in p["attempts"]]) for p in c["payload"]["pages"]] for c in calls] == [
+        [(1, ["MCF"]), (2, ["RTN"])], [(2, ["MCF"])]]
+    audit = d.client().get(f"/audit?entity=fax_job&id={job['id']}")
+    waits = [a["after"] for a in audit if a["action"] == "fax_job.update" and a["after"]["state"] == "retry_wait"]
+    assert len(waits) == 1 and "sending it again" in waits[0]["reason"]
+
+    lines = d.client().get(f"/tickets/{ticket}")["charges"]
+    per_page = [(c["event_id"], c["inputs"]["pages_confirmed"]) for c in lines if c["rule"] == "fax_out.per_page"
+                and "pages_confirmed" in c["inputs"]]
+    assert per_page == [(calls[0]["id"], [1]), (calls[1]["id"], [2])]
+    notes = [c["description"] for c in lines if c["rule"] == "fax_out.error_pages"]
+    assert notes == ["page 2 rejected, not resent in this call (ErrorPage), not charged"]
+
+
 def test_busy_is_retried_with_back_off_then_the_ticket_fails(fax_lab, fax_daemon, tmp_path):  # noqa: F811
     peer = fax_lab(speed=SPEED, busy=True)
     d = fax_daemon(peer.pty, busy_s=0.5)
@@ -225,6 +261,20 @@ def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, t
     assert d.client().get("/fax/to-call") == []
     listed = json.loads(d.ctl("--json", "fax", "incoming").stdout)
     assert listed[0]["pages"] == 2 and listed[0]["state"] == "assigned" and listed[0]["received_at"]
+
+
+def test_a_received_page_we_rejected_and_the_sender_resent_is_billed_once(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    peer = fax_lab(speed=SPEED, receive=False, send=two_page_tiff(tmp_path / "in.tif"), ident="+1 555 0177",
+                   corrupt=(1,))
+    d = fax_daemon(peer.pty, ecm=False)  # with ECM the noise would cost frames (PPR), not the page
+    entry = wait_for(lambda: d.client().get("/fax/incoming"), 60, d, "a received fax")[0]
+    far = peer.wait_call(10)
+    assert far["status"] == "OK" and far["rtn"] == 1 and far["corrupted_pages"] == [1]
+    assert entry["pages"] == 2 and entry["error_pages"] == 1
+    with Image.open(entry["document_path"]) as tiff:
+        assert tiff.n_frames == 2  # the resend replaced the copy we rejected
+    t = d.client().get(f"/tickets/{entry['ticket']}")
+    assert [(c["rule"], c["quantity"], c["amount"]) for c in t["charges"]] == [("fax_in.per_page", "2", "4.00")]
 
 
 def test_unknown_sender_is_pending_then_archived_then_assigned_by_staff(fax_lab, fax_daemon, tmp_path):  # noqa: F811
