@@ -139,6 +139,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
         "mail_hold_days": Key(int, 3, check=_positive),  # 查无此人 items held, then returned to the post
         "complaint_reply_days": Key(int, 3, check=_positive),  # a complaint's reply is due within
         "visit_reply_days": Key(int, 5, check=_positive),  # a visit opinion's written answer is due within
+        "room_hours_per_day": Key(int, 10, check=_positive),  # a meeting room's bookable hours (occupancy)
         "sweep_s": Key((int, float), 300, check=_positive),  # how often kept typing files are checked
         "notify_command": Key(list, [], check=_argv),  # run for each accountable mail item logged
     },

@@ -24,6 +24,7 @@ from sqlalchemy import BigInteger, Float, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from drivers.snmp.anomalies import counter_step
+from gatewayd.desk import report as desk_report
 from gatewayd.errors import InvalidValue
 from gatewayd.models import (
     Attribution,
@@ -77,6 +78,7 @@ class MonthlyReport:
     fax_in_pages: int = 0
     unattributed_events: dict[str, int] = field(default_factory=dict)
     revenue_by_service: dict[str, Decimal] = field(default_factory=dict)
+    desk: dict[str, Any] = field(default_factory=dict)  #: meeting rooms, mail, complaints (gatewayd.desk.report)
 
     @property
     def revenue(self) -> Decimal:
@@ -238,9 +240,10 @@ def _fax_out(session: Session, start: datetime, end: datetime) -> list[FaxDestin
     return sorted(destinations.values(), key=lambda d: d.revenue, reverse=True)
 
 
-def build(session: Session, month: str, zone: ZoneInfo) -> MonthlyReport:
+def build(session: Session, month: str, zone: ZoneInfo, room_hours_per_day: int = 10) -> MonthlyReport:
     start, end = month_bounds(month, zone)
     report = MonthlyReport(month, zone.key)
+    report.desk = desk_report.monthly(session, start, end, room_hours_per_day)
     devices = _meters(session, start, end)
 
     revenue: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -304,6 +307,7 @@ def to_csv(report: MonthlyReport) -> str:
     for service, amount in report.revenue_by_service.items():
         w.writerow(("revenue", service, "amount", amount))
     w.writerow(("revenue", "total", "amount", report.revenue))
+    w.writerows(desk_report.csv_rows(report.desk))
     return out.getvalue()
 
 
@@ -370,5 +374,5 @@ sides: usage no ticket paid for (negative when more was billed than metered).</p
 {_table(["kind", "events"], unattributed)}
 <h2>收入 Revenue by service</h2>
 {_table(["service", "amount"], revenue_rows)}
-</body></html>
+{desk_report.html(report.desk, _table)}</body></html>
 """

@@ -13,7 +13,8 @@ MONTH = {"type": "string", "pattern": r"\d{4}-\d{2}", "description": "a month li
 
 def _build(api: Api, call: Call) -> reports.MonthlyReport:
     with api.ledger.transaction() as session:
-        return reports.build(session, call.params["month"], api.ledger.timezone)
+        return reports.build(session, call.params["month"], api.ledger.timezone,
+                             api.services.config.desk["room_hours_per_day"])
 
 
 def monthly(api: Api, call: Call) -> dict[str, Any]:

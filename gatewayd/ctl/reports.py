@@ -31,11 +31,22 @@ def monthly(args: argparse.Namespace, client: Client) -> Result:
     unattributed = ", ".join(f"{k} {v}" for k, v in r["unattributed_events"].items()) or "none"
     text = (f"Monthly reconciliation {r['month']} ({r['timezone']})\n\n{devices}\n\nFaxes sent\n{fax}\n\n"
             f"Faxes received: {r['fax_in_calls']} calls, {r['fax_in_pages']} pages\n"
-            f"Unattributed events: {unattributed}\n\n{revenue}")
+            f"Unattributed events: {unattributed}\n\n{revenue}\n\n{desk_text(r['desk'])}")
     written = [p for p in (args.csv, args.html) if p]
     if written:
         text += "\n\nwrote " + ", ".join(written)
     return r, text
+
+
+def desk_text(desk: dict) -> str:
+    rooms = render(["meeting room", "bookings", "hours", "occupancy %", "revenue"],
+                   [(m["room"], m["bookings"], m["booked_hours"], m["occupancy_percent"], m["revenue"])
+                    for m in desk["meeting_rooms"]] + [("total", "", "", "", desk["meeting_room_revenue"])],
+                   numeric=(1, 2, 3, 4))
+    mail = ", ".join(f"{kind} {n}" for kind, n in desk["mail"].items())
+    c = desk["complaints"]
+    return (f"{rooms}\n\nMail: {mail}\nComplaints: {c['received']} received, {c['replied']} replied "
+            f"({c['replied_on_time']} on time), {c['overdue_at_month_end']} overdue at the month's end")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

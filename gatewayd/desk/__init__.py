@@ -8,6 +8,7 @@
   papers.py      newspapers (报刊): subscriptions, deliveries checked, copies held, 代办增订 errands
   registers.py   the typing (打字服务记录本) and copy (复印服务记录本) registers per day; typed files
                  kept until the customer's date, then deleted (audited) by ``FileKeeper`` below
+  report.py      their figures in the monthly report (meeting rooms, mail, complaints)
   due.py         every register's deadlines in one list (``gatewayctl due``, ``gatewayctl status``)
 
 Each register's routes are in ``gatewayd/api/desk.py``, its commands in ``gatewayd/ctl/desk.py``.
