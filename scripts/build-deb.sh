@@ -35,7 +35,7 @@ if ! install_venv 2>/dev/null; then
 fi
 rm -rf "$top/build/lib" "$top/build/bdist."*
 # The venv was built at $stage$venv; it runs at $venv.
-find "$stage$venv/bin" -type f -exec sed -i "1s|^#!$stage$venv/|#!$venv/|" {} +  # not the python symlinks
+find "$stage$venv/bin" -type f -exec sed -i "s|$stage$venv/|$venv/|g" {} +  # not the python symlinks; long paths are written as "exec"
 sed -i "s|$stage||g" "$stage$venv/pyvenv.cfg"
 rm -f "$stage$venv"/bin/activate* "$stage$venv"/bin/Activate.ps1
 find "$stage$venv" -name .DS_Store -delete

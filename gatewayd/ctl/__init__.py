@@ -7,6 +7,8 @@ Each command module registers its subcommands with a ``handler(args, client) -> 
 from __future__ import annotations
 
 import argparse
+import getpass
+import grp
 import json
 import os
 import sys
@@ -34,6 +36,14 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _group_of(path: str) -> str:
+    gid = os.stat(path).st_gid
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)  # exits 2 on usage errors
     client = Client(args.socket)
@@ -43,8 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         result, text = args.handler(args, client)
     except Unreachable as err:
         print(f"gatewayctl: {err}", file=sys.stderr)
-        print(f"hint: is gatewayd running? (systemctl status gatewayd) "
-              f"or point --socket / ${SOCKET_ENV} at its socket", file=sys.stderr)
+        if isinstance(err.__cause__, PermissionError):
+            print(f"hint: only members of the group {_group_of(args.socket)} may use gatewayd: ask an "
+                  f"administrator to add you (usermod -aG {_group_of(args.socket)} {getpass.getuser()})",
+                  file=sys.stderr)
+        else:
+            print(f"hint: is gatewayd running? (systemctl status gatewayd) "
+                  f"or point --socket / ${SOCKET_ENV} at its socket", file=sys.stderr)
         return EXIT_UNREACHABLE
     except Refused as err:
         print(f"gatewayctl: refused ({err.status}): {err.detail}", file=sys.stderr)
