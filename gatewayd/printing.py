@@ -12,22 +12,11 @@ Matching (tried in this order; DESIGN.md, Matching events to tickets):
 3. Else *unattributed*; staff attach it later (``POST /events/{id}/attach``), which bills it.
 
 Billing (:class:`PrintJobs.bill`, run once when a job lands on a ticket, by matching or attach):
-
-* Only completed jobs are charged. A cancelled or aborted job is recorded, on the ticket, with a
-  0.00 line saying why nothing was charged (CUPS cannot tell how much of it reached paper).
-* Sides are ``billed_sides`` as the driver counted them (``drivers/cups/pages.py``: selected
-  pages, N-up, every copy). Rated as ``sides = billed_sides / copies`` per set, ``sets = copies``,
-  so copies are counted once. Media (PWG name) maps to the price list's names (A4, A3...),
-  colour and duplex come from the job; the price is the table in force when the job finished.
-* A ``print`` ticket with ``params.service = "typing"`` is a typing job (打字): its proofs are
-  not charged (0.00 line); a final (or a job with no purpose mark) is charged typing per page
-  for one copy -- the typing price includes that print -- and its further copies as prints.
-  Typing is charged once per page per ticket: a reprint of the final charges typing only for
-  pages beyond those already charged, and all its copies as prints.
-* Every other ticket is charged for every completed job as prints, proofs included (paper and
-  toner were used at the customer's request).
-* A job the price list cannot price (A3 colour when the table has no such row, no ``[rates]``)
-  gets a 0.00 line naming what is missing, and staff add a manual line.
+the desk's print policy lives with the prices (``gatewayd/billing/pages.py``, ``rate_print_job``:
+outcome, typing and proofs, copies as sets). Sides are ``billed_sides`` as the driver counted
+them (``drivers/cups/pages.py``: selected pages, N-up, every copy); media (PWG name) maps to the
+price list's names (A4, A3...); the price is the table in force when the job finished. A job the
+price list cannot price gets a 0.00 line naming what is missing, and staff add a manual line.
 
 Charge lines keep the job's identity and CUPS' own figures in their ``inputs`` for the monthly
 reconciliation.
@@ -45,17 +34,9 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gatewayd import audit, charging, events, tickets
+from gatewayd import audit, events, tickets
 from gatewayd.audit import Caller
-from gatewayd.billing import (
-    BillingError,
-    Colour,
-    PrintUsage,
-    Rating,
-    Service,
-    TypingUsage,
-    rate,
-)
+from gatewayd.billing import BillingError, Colour, PrintJobUsage, rate
 from gatewayd.errors import Conflict, InvalidValue
 from gatewayd.models import DeviceEvent, Ticket, TicketKind
 
@@ -161,17 +142,6 @@ class PrintedJob:
             billed_sides=sides,
         )
 
-    @property
-    def sets(self) -> tuple[int, int]:
-        """(sides per set, sets): copies are sets when the sides divide evenly among them.
-
-        They do unless the driver fell back to CUPS' impressions (which pad duplex copies); then
-        the sides already cover every copy and count as one set.
-        """
-        if self.billed_sides % self.copies == 0:
-            return self.billed_sides // self.copies, self.copies
-        return self.billed_sides, 1
-
     def label(self) -> str:
         return f"job {self.queue}-{self.job_id}" if self.job_id is not None else "print job"
 
@@ -225,64 +195,26 @@ class PrintJobs:
     def bill(self, session: Session, caller: Caller, now: datetime, ticket: Ticket, row: DeviceEvent) -> None:
         job = PrintedJob.from_payload(row.payload)
         bound = log.bind(ticket=ticket.number, event_id=row.id, queue=job.queue, job_id=job.job_id)
-        inputs = _job_inputs(row.payload)
-        if not job.completed:
-            self._note(session, caller, now, ticket, row, f"{job.label()} {job.outcome}: not charged",
-                       job, "print.not_charged.outcome", inputs)
-            bound.info("print.not_charged", outcome=job.outcome)
-            return
-        typing = ticket.params.get("service") == TYPING
-        if typing and job.purpose == "proof":
-            self._note(session, caller, now, ticket, row, f"{job.label()} proof for typing: not charged",
-                       job, "print.not_charged.proof", inputs)
-            bound.info("print.not_charged", purpose="proof")
-            return
+        inputs = {"job": _job_inputs(row.payload)}
+        usage = PrintJobUsage(
+            label=job.label(), outcome=job.outcome, purpose=job.purpose, media=job.media, colour=job.colour,
+            duplex=job.duplex, billed_sides=job.billed_sides, copies=job.copies, at=row.occurred_at,
+            typing=ticket.params.get("service") == TYPING, typed_pages=_typed_pages(ticket))
         try:
-            rating = self._rate(ticket, job, row.occurred_at, typing)
-        except BillingError as err:
-            self._note(session, caller, now, ticket, row, f"{job.label()} not priced ({err}); add a manual line",
-                       job, "print.not_priced", inputs)
-            bound.warning("print.not_priced", reason=str(err))
+            rating = rate(self.services.rates, self.services.site, usage)
+        except (BillingError, Conflict) as err:  # Conflict: no [rates] section
+            detail = str(err)
+            tickets.add_charge(
+                session, caller, now, ticket, description=f"{job.label()} not priced ({detail}); add a manual line",
+                quantity=Decimal(job.billed_sides), unit="side", unit_price=Decimal("0.00"),
+                amount=Decimal("0.00"), rule="print.not_priced", inputs=inputs, event_id=row.id, manual=False)
+            bound.warning("print.not_priced", reason=detail)
             return
-        lines = Rating(tuple(dataclasses.replace(line, inputs={**line.inputs, "job": inputs})
-                             for line in rating.lines), rating.money, rating.currency, rating.rate_version)
-        charging.add_rating(session, caller, now, ticket, lines, event_id=row.id)
-        bound.info("print.billed", sides=job.billed_sides, amount=str(lines.total), typing=typing)
-
-    def _rate(self, ticket: Ticket, job: PrintedJob, at: datetime, typing: bool) -> Rating:
-        if "rates" not in self.services.config.sections:
-            raise _NoPriceList(f"no [rates] section in {self.services.config.path}")
-        book, site = self.services.rates, self.services.site
-        per_set, sets = job.sets
-        ratings = []
-        if typing:
-            new_pages = max(0, per_set - _typed_pages(ticket))
-            if new_pages:
-                ratings.append(rate(book, site, TypingUsage(pages=new_pages, at=at)))
-                sets -= 1  # the typing price includes one print of the final
-        if sets and per_set:
-            ratings.append(rate(book, site, PrintUsage(
-                service=Service.PRINT, media=job.media, colour=job.colour, duplex=job.duplex,
-                sides=per_set, sets=sets, at=at)))
-        if not ratings:
-            raise _NoPriceList("no printed sides")  # a blank job: nothing to rate
-        first = ratings[0]
-        return Rating(tuple(line for r in ratings for line in r.lines), first.money, first.currency,
-                      first.rate_version)
-
-    @staticmethod
-    def _note(session: Session, caller: Caller, now: datetime, ticket: Ticket, row: DeviceEvent,
-              description: str, job: PrintedJob, rule: str, inputs: dict[str, Any]) -> None:
-        """A 0.00 line: the job is visible on the ticket and says why it cost nothing."""
-        tickets.add_charge(
-            session, caller, now, ticket, description=description, quantity=Decimal(job.billed_sides),
-            unit="side", unit_price=Decimal("0.00"), amount=Decimal("0.00"), rule=rule,
-            inputs={"job": inputs}, event_id=row.id, manual=False,
-        )
-
-
-class _NoPriceList(BillingError):
-    """Nothing to price with (no ``[rates]``) or nothing to price (a job with no sides)."""
+        lines = dataclasses.replace(rating, lines=tuple(dataclasses.replace(line, inputs={**line.inputs, **inputs})
+                                                          for line in rating.lines))
+        tickets.add_rating(session, caller, now, ticket, lines, event_id=row.id)
+        bound.info("print.billed", sides=job.billed_sides, amount=str(lines.total), typing=usage.typing,
+                   rule=lines.lines[0].rule)
 
 
 def _typed_pages(ticket: Ticket) -> int:

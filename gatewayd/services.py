@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from gatewayd.billing.errors import NoRateTableInForce
+from gatewayd.billing.money import MoneyRule
 from gatewayd.config import Config
 
 
@@ -22,6 +25,15 @@ class Services:
         if "rates" not in self.config.sections:
             raise Conflict(f"no [rates] section in {self.config.path}: nothing can be priced")
         return self.config.sections["rates"]
+
+    def money(self, at: datetime) -> MoneyRule:
+        """The currency's rounding of the price list in force at ``at``; the default (0.01,
+        half up) where the site has no price list or none in force yet."""
+        book = self.config.sections.get("rates")
+        try:
+            return book.in_force(at, self.site.zone).money if book is not None else MoneyRule()
+        except NoRateTableInForce:
+            return MoneyRule()
 
     @property
     def site(self) -> Any:

@@ -15,7 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gatewayd import audit, sequences
+from gatewayd.billing.charges import Charge, Rating
 from gatewayd.billing.money import format_price
+from gatewayd.billing.receipts import Payment as ReceiptPayment, Receipt as ReceiptDocument
+from gatewayd.billing.receipts import ReceiptKind as DocumentKind
+from gatewayd.billing.usage import Service
 from gatewayd.audit import Caller
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.models import (
@@ -150,6 +154,43 @@ def receipt_view(receipt: Receipt) -> dict[str, Any]:
         "issued_at": receipt.issued_at.isoformat(),
         "exchanged_for": receipt.exchanged_for,
     }
+
+
+METHOD_LABELS = {PaymentMethod.CASH: "现金 cash", PaymentMethod.ACCOUNT: "挂账 tenant account"}
+
+
+def _customer(ticket: Ticket) -> str:
+    if ticket.tenant is not None:
+        return f"{ticket.tenant.company} {ticket.room}室" if ticket.room else ticket.tenant.company
+    return ticket.guest_name
+
+
+def receipt_document(session: Session, number: str, currency: str) -> ReceiptDocument:
+    """A stored receipt laid out for printing (``billing.render_text`` / ``receipt_pdf``)."""
+    row = session.scalars(select(Receipt).where(Receipt.number == number)).first()
+    if row is None:
+        raise NotFound(f"no receipt {number!r} (numbers look like R-2026-000001 or TR-2026-000001)")
+    ticket = session.get(Ticket, row.ticket_id)
+    assert ticket is not None
+    kind = DocumentKind(row.kind)
+    service = Service(ticket.kind) if ticket.kind in {s.value for s in Service} else Service.MANUAL
+    if kind is DocumentKind.FORMAL:
+        lines = tuple(
+            Charge(service, c.description, c.quantity, c.unit, c.unit_price, c.amount, c.rule,
+                   c.rate_version or None, c.inputs, c.manual)
+            for c in ticket.charges
+        )
+        payments = tuple(ReceiptPayment(METHOD_LABELS[PaymentMethod(p.method)], p.amount, p.created_at)
+                         for p in ticket.payments)
+    else:
+        # A temporary receipt acknowledges money taken before the service: one line, that sum.
+        lines = (Charge(service, f"预收款 Advance payment for {ticket.number}", Decimal(1), "item", row.amount,
+                        row.amount, "advance", None),)
+        payments = (ReceiptPayment(METHOD_LABELS[PaymentMethod.CASH], row.amount, row.issued_at),)
+    return ReceiptDocument(
+        kind=kind, number=row.number, issued_at=row.issued_at, customer=_customer(ticket), lines=lines,
+        currency=currency, payments=payments, staff=row.issued_by, ticket=ticket.number,
+    )
 
 
 def find(session: Session, number: str, *, lock: bool = False) -> Ticket:
@@ -303,6 +344,27 @@ def add_charge(
     return line
 
 
+def add_rating(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    ticket: Ticket,
+    rating: Rating,
+    *,
+    event_id: int | None = None,
+) -> list[ChargeLine]:
+    """Every line of ``rating`` (its explanations included) with its rule, version and inputs."""
+    return [
+        add_charge(
+            session, caller, now, ticket,
+            description=line.description, quantity=line.quantity, unit=line.unit or "note",
+            unit_price=line.unit_price, amount=line.amount, rule=line.rule,
+            rate_version=line.rate_version or "", inputs=line.inputs, event_id=event_id, manual=line.manual,
+        )
+        for line in rating.lines
+    ]
+
+
 def add_payment(
     session: Session,
     caller: Caller,
@@ -391,3 +453,4 @@ def settle(
         {**snapshot(ticket), "receipt": receipt.number, "method": method, "collected": str(balance)},
     )
     return receipt
+

@@ -11,8 +11,7 @@ def routes() -> list[Route]:
     A domain may extend a core route for its own tickets (``EXTENDS``: (method, path) -> wrapper
     of the route it replaces, which it calls for every other ticket).
     """
-    from gatewayd.api import billing, core, desk, devices, fax, printing, reports
-    from gatewayd.copying import routes as copying
+    from gatewayd.api import billing, copying, core, desk, devices, fax, printing, reports
 
     joined = [*core.ROUTES, *billing.ROUTES, *printing.ROUTES, *devices.ROUTES, *copying.ROUTES, *fax.ROUTES,
               *reports.ROUTES, *desk.ROUTES]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from gatewayd import billing, charging, receipts, tickets
+from gatewayd import billing, tickets
 from gatewayd.api.app import MONEY, Api, Call, Route, obj
 from gatewayd.api.server import Response
 from gatewayd.errors import InvalidValue
@@ -61,7 +61,7 @@ def add_priced(api: Api, call: Call) -> dict[str, Any]:
     now = api.ledger.clock()
     with api.ledger.transaction() as session:
         ticket = tickets.find(session, call.params["id"], lock=True)
-        charging.add_rating(session, call.caller, now, ticket, rating)
+        tickets.add_rating(session, call.caller, now, ticket, rating)
         return tickets.view(ticket)
 
 
@@ -78,7 +78,7 @@ def rates_in_force(api: Api, call: Call) -> dict[str, Any]:
 
 def _receipt(api: Api, number: str) -> billing.Receipt:
     with api.ledger.transaction() as session:
-        return receipts.load(session, number, api.services.site.currency)
+        return tickets.receipt_document(session, number, api.services.site.currency)
 
 
 def receipt(api: Api, call: Call) -> dict[str, Any]:

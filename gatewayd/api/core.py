@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
 import gatewayd
+from gatewayd import billing
 from gatewayd import events as event_ledger
 from gatewayd.api.app import MONEY, TICKET_ID, Api, Call, Route, obj, openapi_document
 from gatewayd.api.server import Response
@@ -75,15 +75,15 @@ def _transition(action: str) -> Callable[[Api, Call], dict[str, Any]]:
     return handler
 
 
-CENT = Decimal("0.01")
-
-
 def add_charge(api: Api, call: Call) -> dict[str, Any]:
     b = call.body
-    amount = (b["quantity"] * b["unit_price"]).quantize(CENT, ROUND_HALF_UP)
+    now = api.ledger.clock()
+    line = billing.ManualLine(billing.Service.MANUAL, b["description"], b["quantity"], b.get("unit", "item"),
+                              b["unit_price"], now)
+    amount = billing.rate_manual(api.services.money(now), line).amount
     return api.ledger.add_charge(
-        call.caller, call.params["id"], description=b["description"], quantity=b["quantity"],
-        unit=b.get("unit", "item"), unit_price=b["unit_price"], amount=amount, manual=True,
+        call.caller, call.params["id"], description=line.description, quantity=line.quantity,
+        unit=line.unit, unit_price=line.unit_price, amount=amount, manual=True,
     )
 
 

@@ -11,7 +11,9 @@ The files tell the story in order:
   usage.py         what is rated: call records, pages, sides, errands, manual lines
   charges.py       ``Charge`` lines and the ``Rating`` that sums them
   fax_out.py       rating an outgoing fax call
-  services.py      rating fax-in, print, copy, typing, errands, manual lines
+  pages.py         rating by the page and side: fax-in, typing, print jobs (the typing/proof/
+                   sets policy), copies (splitting a copier's sides by colour and size)
+  errands.py       rating errands, meeting rooms and manual lines
   rating.py        ``rate`` any usage, ``quote_fax``
   table_text.py    ``format_table`` for ``gatewayd rates check`` / ``gatewayctl rates show``
   receipts.py      temporary and formal receipts, as text
@@ -20,6 +22,7 @@ The files tell the story in order:
 
 from .charges import Charge, Rating
 from .destinations import CallClass, Destination, resolve
+from .errands import rate_manual
 from .errors import (
     BillingError,
     InvalidUsage,
@@ -44,6 +47,7 @@ from .usage import (
     MeetingRoomUsage,
     PageOutcome,
     PageResult,
+    PrintJobUsage,
     PrintUsage,
     Service,
     TypingUsage,
@@ -53,8 +57,8 @@ __all__ = [
     "BillingError", "CallClass", "Charge", "Colour", "Destination", "DialPlan", "ErrandUsage",
     "ErrorPagePolicy", "FailedCallPolicy", "FaxCallUsage", "FaxInUsage", "InvalidUsage",
     "ManualLine", "MeetingRoomUsage", "MoneyRule", "NoRateForDestination", "NoRateTableInForce", "NotPriced",
-    "PageOutcome", "PageResult", "Payment", "PrintUsage", "RateBook", "RateTable", "Rating",
+    "PageOutcome", "PageResult", "Payment", "PrintJobUsage", "PrintUsage", "RateBook", "RateTable", "Rating",
     "Receipt", "ReceiptKind", "Rounding", "Service",
     "Site", "TypingUsage", "UndiallableNumber", "Usage", "format_table", "parse_rates",
-    "parse_site", "quote_fax", "rate", "render_text", "resolve",
+    "parse_site", "quote_fax", "rate", "rate_manual", "render_text", "resolve",
 ]

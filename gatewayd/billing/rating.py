@@ -16,7 +16,8 @@ from .destinations import resolve
 from .errors import InvalidUsage
 from .fax_out import rate_fax_out
 from .rates import RateBook, RateTable
-from .services import rate_errand, rate_fax_in, rate_manual, rate_meeting_room, rate_print, rate_typing
+from .errands import rate_errand, rate_manual, rate_meeting_room
+from .pages import rate_fax_in, rate_print, rate_print_job, rate_typing
 from .site import Site
 from .usage import (
     ErrandUsage,
@@ -26,11 +27,12 @@ from .usage import (
     MeetingRoomUsage,
     PageOutcome,
     PageResult,
+    PrintJobUsage,
     PrintUsage,
     TypingUsage,
 )
 
-Usage = FaxCallUsage | FaxInUsage | PrintUsage | TypingUsage | ErrandUsage | MeetingRoomUsage | ManualLine
+Usage = FaxCallUsage | FaxInUsage | PrintUsage | PrintJobUsage | TypingUsage | ErrandUsage | MeetingRoomUsage | ManualLine
 
 
 def rate(book: RateBook, site: Site, usage: Usage) -> Rating:
@@ -43,7 +45,7 @@ def rate(book: RateBook, site: Site, usage: Usage) -> Rating:
         return Rating(tuple(lines), table.money, site.currency, table.version)
     table = book.in_force(usage.at, site.zone)
     if isinstance(usage, ManualLine):
-        return Rating(tuple(rate_manual(table.money, usage)), table.money, site.currency, None)
+        return Rating((rate_manual(table.money, usage),), table.money, site.currency, None)
     rater = _RATERS.get(type(usage))
     if rater is None:
         raise InvalidUsage(f"cannot rate a {type(usage).__name__}")
@@ -53,6 +55,7 @@ def rate(book: RateBook, site: Site, usage: Usage) -> Rating:
 _RATERS: dict[type, Callable[[RateTable, object], list[Charge]]] = {
     FaxInUsage: rate_fax_in,  # type: ignore[dict-item]
     PrintUsage: rate_print,  # type: ignore[dict-item]
+    PrintJobUsage: rate_print_job,  # type: ignore[dict-item]
     TypingUsage: rate_typing,  # type: ignore[dict-item]
     ErrandUsage: rate_errand,  # type: ignore[dict-item]
     MeetingRoomUsage: rate_meeting_room,  # type: ignore[dict-item]

@@ -115,6 +115,29 @@ class PrintUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class PrintJobUsage:
+    """A finished print job, for the desk's print policy (``pages.rate_print_job``)."""
+
+    label: str  #: "job desk-laser-17", named on every line
+    outcome: str  #: "completed", "cancelled", "aborted"
+    purpose: str | None  #: "proof", "final", or None (no mark)
+    media: str  #: as the price list names it
+    colour: Colour
+    duplex: bool
+    billed_sides: int  #: every copy's sides, as the driver counted them
+    copies: int
+    at: datetime  #: when the job finished
+    typing: bool = False  #: on a typing ticket
+    typed_pages: int = 0  #: pages of this ticket already charged as typing
+
+    def __post_init__(self) -> None:
+        _aware("at", self.at)
+        _not_negative(billed_sides=self.billed_sides, typed_pages=self.typed_pages)
+        if self.copies < 1:
+            raise InvalidUsage(f"copies must be at least 1, got {self.copies}")
+
+
+@dataclass(frozen=True, slots=True)
 class TypingUsage(_CheckedAtAndCounts):
     pages: int  #: final pages typed (proofs are print jobs, billed as prints)
     at: datetime

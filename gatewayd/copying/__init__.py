@@ -8,7 +8,8 @@ Read in this order:
   copy counters (less the CUPS pages printed on a total-only device) rated into charge lines,
   ``awaiting_meter`` when the copier does not answer, manual and customer counts;
 * ``copiers.py`` -- the SNMP driver as the daemon runs it: polled readings stored as above, and
-  the retry of readings that copy tickets in ``awaiting_meter`` still miss;
-* ``routes.py`` -- the API: ``POST /tickets`` and ``POST /tickets/{id}/finish`` take the meter
-  readings for copy tickets on a copier; ``/tickets/{id}/meter`` and ``/customer-count``.
+  the retry of readings that copy tickets in ``awaiting_meter`` still miss.
+
+The routes are in ``gatewayd/api/copying.py``: ``POST /tickets`` and ``POST /tickets/{id}/finish``
+take the meter readings for copy tickets on a copier; ``/tickets/{id}/meter``, ``/customer-count``.
 """

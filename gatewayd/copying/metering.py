@@ -35,9 +35,10 @@ from sqlalchemy.orm import Session
 from drivers.snmp.anomalies import billable_deltas
 from drivers.snmp.errors import DeltaRefused
 from drivers.snmp.reading import MeterReading, Unit
-from gatewayd import audit, charging, tickets
+from gatewayd import audit, tickets
 from gatewayd.audit import Caller
-from gatewayd.billing import BillingError, Colour, PrintUsage, Rating, Service, rate
+from gatewayd.billing import BillingError, Colour, Rating, rate
+from gatewayd.billing.pages import CopiedSides, copy_usage, split_copied
 from gatewayd.copying import readings
 from gatewayd.errors import Conflict, InvalidValue
 from gatewayd.models import DeviceEvent, Ticket, TicketKind, TicketState
@@ -150,13 +151,6 @@ def _counters(reading: MeterReading) -> dict[str, int]:
 
 # -- what the meter says was copied ---------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Sides:
-    media: str
-    colour: Colour
-    sides: int
-
-
 def _media_name(counter: str) -> str:
     """``copy.a4`` -> ``A4``, ``copy.letter`` -> ``Letter``: the price list's spelling."""
     name = counter.removeprefix("copy.")
@@ -174,7 +168,7 @@ def printed_between(session: Session, device: str, opened: datetime, closed: dat
 
 
 def copied(session: Session, opened: MeterReading, closed: MeterReading, form: CopyForm
-           ) -> tuple[list[Sides], dict[str, Any]]:
+           ) -> tuple[list[CopiedSides], dict[str, Any]]:
     """Sides copied between two readings, by media and colour, and how they were worked out.
 
     Raises DeltaRefused when the readings cannot be subtracted (the driver says why).
@@ -198,7 +192,7 @@ def copied(session: Session, opened: MeterReading, closed: MeterReading, form: C
     media = _by_media(opened, closed, sum(by_colour.values()) if unit is not Unit.SHEETS else None)
     if media:
         facts["media_counters"] = media
-    return _split(by_colour, media, form), facts
+    return split_copied(by_colour, media, form.media, form.colour), facts
 
 
 def _by_media(opened: MeterReading, closed: MeterReading, total: int | None) -> dict[str, int]:
@@ -212,27 +206,12 @@ def _by_media(opened: MeterReading, closed: MeterReading, total: int | None) -> 
     return moved if moved and sum(moved.values()) == total else {}
 
 
-def _split(by_colour: dict[Colour, int], media: dict[str, int], form: CopyForm) -> list[Sides]:
-    colours = {c: n for c, n in by_colour.items() if n}
-    if len(media) == 1 or (media and len(colours) > 1):
-        # One size, or sizes and colours both mixed (the device does not cross them): the
-        # colours at the ticket's media, or at the one size that moved.
-        size = next(iter(media)) if len(media) == 1 else form.media
-        return [Sides(size, c, n) for c, n in colours.items()]
-    if media:
-        (colour,) = colours or {form.colour: 0}
-        return [Sides(m, colour, n) for m, n in media.items()]
-    return [Sides(form.media, c, n) for c, n in colours.items()]
-
-
 # -- charge lines ---------------------------------------------------------------------------------
 
-def _ratings(rates: Any, site: Any, parts: list[Sides], form: CopyForm, at: datetime) -> list[Rating]:
+def _ratings(rates: Any, site: Any, parts: list[CopiedSides], form: CopyForm, at: datetime) -> list[Rating]:
     ratings = []
     for part in parts:
-        sets = form.sets if part.sides % form.sets == 0 else 1  # sides of uneven sets: bill them as one
-        usage = PrintUsage(service=Service.COPY, media=part.media, colour=part.colour, duplex=form.duplex,
-                           sides=part.sides // sets, at=at, sets=sets, scale_percent=form.scale_percent)
+        usage = copy_usage(part, duplex=form.duplex, sets=form.sets, scale_percent=form.scale_percent, at=at)
         try:
             ratings.append(rate(rates, site, usage))
         except BillingError as err:
@@ -243,17 +222,17 @@ def _ratings(rates: Any, site: Any, parts: list[Sides], form: CopyForm, at: date
     return ratings
 
 
-def _bill(session: Session, caller: Caller, now: datetime, ticket: Ticket, parts: list[Sides], form: CopyForm,
+def _bill(session: Session, caller: Caller, now: datetime, ticket: Ticket, parts: list[CopiedSides], form: CopyForm,
           at: datetime, services: Any, *, event_id: int | None, manual: bool) -> None:
     for rating in _ratings(services.rates, services.site, parts, form, at):
         if manual:
             # Priced by the table, but the quantity is what staff typed: the lines say so.
             rating = dataclasses.replace(rating, lines=tuple(dataclasses.replace(line, manual=True)
                                                              for line in rating.lines))
-        charging.add_rating(session, caller, now, ticket, rating, event_id=event_id)
+        tickets.add_rating(session, caller, now, ticket, rating, event_id=event_id)
 
 
-def _count(parts: list[Sides], source: str, **facts: Any) -> dict[str, Any]:
+def _count(parts: list[CopiedSides], source: str, **facts: Any) -> dict[str, Any]:
     return {"source": source, "sides": sum(p.sides for p in parts),
             "by": [{"media": p.media, "colour": p.colour.value, "sides": p.sides} for p in parts], **facts}
 
@@ -314,7 +293,7 @@ def manual_count(session: Session, caller: Caller, now: datetime, ticket: Ticket
             f"(finish it first{'; its meter count is in already' if ticket.state != S.IN_PROGRESS else ''})"
         )
     form = CopyForm.of(ticket.params)
-    parts = [Sides(media or form.media, Colour(colour), n) for colour, n in counts.items() if n]
+    parts = [CopiedSides(media or form.media, Colour(colour), n) for colour, n in counts.items() if n]
     tickets.transition(session, caller, now, ticket, "metered")
     _bill(session, caller, now, ticket, parts, form, now, services, event_id=None, manual=True)
     _remember(ticket, count=_count(parts, "manual", note=note, counted_by=caller.user), waiting=None,

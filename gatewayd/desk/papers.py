@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gatewayd import audit, billing, charging, tenants, tickets
+from gatewayd import audit, billing, tenants, tickets
 from gatewayd.audit import Caller
 from gatewayd.desk.common import iso, local_date
 from gatewayd.errors import Conflict, InvalidValue, NotFound
@@ -51,7 +51,7 @@ def subscribe(session: Session, caller: Caller, now: datetime, year: int, servic
         ticket = tickets.open_ticket(session, caller, now, year, kind=TicketKind.ERRAND.value, tenant=tenant,
                                      params={"service": "subscription", "title": title}, quoted_total=rating.total,
                                      note=what)
-        charging.add_rating(session, caller, now, ticket, rating)
+        tickets.add_rating(session, caller, now, ticket, rating)
     sub = PaperSubscription(tenant=tenant, title=title, copies=copies, starts_on=start.isoformat(),
                             ends_on=end.isoformat(), ticket=ticket, created_by=caller.user, created_at=now)
     session.add(sub)

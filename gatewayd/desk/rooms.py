@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gatewayd import audit, billing, charging, tenants, tickets
+from gatewayd import audit, billing, tenants, tickets
 from gatewayd.audit import Caller
 from gatewayd.desk.common import utc
 from gatewayd.errors import Conflict, InvalidValue, NotFound
@@ -185,7 +185,7 @@ def bill(session: Session, caller: Caller, now: datetime, booking: RoomBooking, 
     except billing.BillingError as err:
         raise InvalidValue(f"cannot price booking {booking.id}: {err}") from err
     ticket = booking.ticket
-    charging.add_rating(session, caller, now, ticket, rating)
+    tickets.add_rating(session, caller, now, ticket, rating)
     for action in ("start", "finish"):
         tickets.transition(session, caller, now, ticket, action)
     before = snapshot(booking)

@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from gatewayd import audit, billing, charging
+from gatewayd import audit, billing, tickets
 from gatewayd.audit import Caller
 from gatewayd.models import DeviceEvent, Ticket
 
@@ -93,6 +93,6 @@ def bill_call(services: Any) -> Callable[[Session, Caller, datetime, Ticket, Dev
             audit.write(session, caller, now, "charge.unpriced", "ticket", ticket.number, None,
                         {"event": row.id, "reason": str(err)})
             return
-        charging.add_rating(session, caller, now, ticket, rating, event_id=row.id)
+        tickets.add_rating(session, caller, now, ticket, rating, event_id=row.id)
 
     return action

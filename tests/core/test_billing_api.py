@@ -206,3 +206,22 @@ def test_an_errand_and_typing_priced_onto_their_tickets_by_the_price_list(daemon
         c.post(f"/tickets/{typing['id']}/priced", {"service": "errand", "fee": "5"})
     assert refused.value.status == 422 and "needs description" in refused.value.detail
     assert c.get(f"/tickets/{typing['id']}")["total"] == "40.00"
+
+
+def test_a_manual_line_is_rounded_by_the_price_lists_money_rule(tmp_path: Path, db_url: str) -> None:
+    """A site that charges to the 角 (quantum 0.1) rounds a staff-typed line to 0.1 too, not 0.01."""
+    from tests.conftest import write_config
+
+    prices = tmp_path / "rates.toml"
+    prices.write_text((REPO / "config" / "rates.toml").read_text(encoding="utf-8")
+                      .replace('quantum = "0.01" ', 'quantum = "0.1"  '), encoding="utf-8")
+    config = write_config(tmp_path, db_url)
+    config.write_text(config.read_text().replace(str(REPO / "config" / "rates.toml"), str(prices)))
+    daemon = Daemon(tmp_path, config).start()
+    try:
+        c = daemon.client()
+        t = c.post("/tickets", {"kind": "other", "guest_name": "x"})
+        t = c.post(f"/tickets/{t['id']}/charges", {"description": "binding", "quantity": "3", "unit_price": "0.35"})
+        assert [line["amount"] for line in t["charges"]] == ["1.10"]  # 1.05 half up to the 角
+    finally:
+        daemon.stop()

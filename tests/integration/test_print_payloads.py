@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gatewayd.billing import Colour
+from gatewayd.billing.pages import sets_of
 from gatewayd.errors import InvalidValue
 from gatewayd.printing import PrintedJob, price_list_media, pwg_media
 
@@ -32,18 +33,18 @@ def test_driver_payload_copies_are_sets_not_more_sides() -> None:
         "billed_sides": 6, "billed_sheets": 4,
     })
     assert (job.media, job.colour, job.duplex, job.completed) == ("A4", Colour.MONO, True, True)
-    assert job.sets == (3, 2)
+    assert sets_of(job.billed_sides, job.copies) == (3, 2)
 
 
 def test_sides_from_cups_impressions_that_do_not_split_by_copy_are_one_set() -> None:
     job = PrintedJob.from_payload({"copies": 2, "billed_sides": 5, "media": "iso_a4_210x297mm",
                                    "colour": "color", "outcome": "completed"})
-    assert job.sets == (5, 1) and job.colour is Colour.COLOUR
+    assert sets_of(job.billed_sides, job.copies) == (5, 1) and job.colour is Colour.COLOUR
 
 
 def test_staff_shorthand_pages_per_copy() -> None:
     job = PrintedJob.from_payload({"pages": 3, "copies": 2, "media": "A3"})
-    assert (job.billed_sides, job.sets, job.media, job.duplex) == (6, (3, 2), "A3", False)
+    assert (job.billed_sides, sets_of(job.billed_sides, job.copies), job.media, job.duplex) == (6, (3, 2), "A3", False)
 
 
 @pytest.mark.parametrize(("payload", "complaint"), [

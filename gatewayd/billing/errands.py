@@ -1,62 +1,14 @@
-"""Rating the counter services: fax-in pickup, print, copy, typing, errands, manual lines."""
+"""Rating what is agreed or booked rather than counted: errands, meeting rooms, manual lines."""
 
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
 
-from .charges import Charge, plural, priced_line
+from .charges import Charge, priced_line
 from .errors import NotPriced
 from .money import MoneyRule, format_price
-from .rates import PerPage, RateTable
-from .usage import ErrandUsage, FaxInUsage, ManualLine, MeetingRoomUsage, PrintUsage, Service, TypingUsage
-
-
-def _per_page(table: RateTable, section: PerPage | None, service: Service, what: str,
-              pages: int) -> list[Charge]:
-    if section is None:
-        raise NotPriced(what, table.version)
-    price = section.per_page
-    return [priced_line(
-        table.money, service,
-        lambda amount: f"{what}, {plural(pages, 'page')} × {format_price(price)} = {amount}",
-        pages, "page", price, f"{service.value}.per_page", table.version, {"pages": pages})]
-
-
-def rate_fax_in(table: RateTable, usage: FaxInUsage) -> list[Charge]:
-    return _per_page(table, table.fax_in, Service.FAX_IN, "fax received", usage.pages)
-
-
-def rate_typing(table: RateTable, usage: TypingUsage) -> list[Charge]:
-    return _per_page(table, table.typing, Service.TYPING, "typing", usage.pages)
-
-
-def rate_print(table: RateTable, usage: PrintUsage) -> list[Charge]:
-    """Per side by media, colour and duplex; sets multiply; a scaled copy may add a surcharge."""
-    service = usage.service
-    rates = table.print if service is Service.PRINT else table.copy
-    price_row = rates.price_for(usage.media, usage.colour) if rates else None
-    if rates is None or price_row is None:
-        raise NotPriced(f"{service.value} {usage.media} {usage.colour.value}", table.version)
-    what = f"{service.value} {price_row.media} {usage.colour.value}"
-    side = "duplex" if usage.duplex else "simplex"
-    price = price_row.duplex if usage.duplex else price_row.simplex
-    total = usage.sides * usage.sets
-    count = plural(usage.sides, "side") + (f" × {usage.sets} sets = {total} sides" if usage.sets != 1 else "")
-    inputs = {"media": usage.media, "colour": usage.colour.value, "duplex": usage.duplex,
-              "sides": usage.sides, "sets": usage.sets, "scale_percent": usage.scale_percent}
-    rule = f"{service.value}.prices[{price_row.media} {price_row.colour.value}]"
-    lines = [priced_line(
-        table.money, service,
-        lambda amount: f"{what} {side}, {count} × {format_price(price)} = {amount}",
-        total, "side", price, f"{rule}.{side}", table.version, inputs)]
-    surcharge = rates.scaling_surcharge
-    if usage.scale_percent != 100 and surcharge:
-        lines.append(priced_line(
-            table.money, service,
-            lambda amount: (f"scaled to {usage.scale_percent} %, {plural(total, 'side')} × "
-                            f"{format_price(surcharge)} = {amount}"),
-            total, "side", surcharge, f"{service.value}.scaling_surcharge", table.version, inputs))
-    return lines
+from .rates import RateTable
+from .usage import ErrandUsage, ManualLine, MeetingRoomUsage, Service
 
 
 def rate_errand(table: RateTable, usage: ErrandUsage) -> list[Charge]:
@@ -119,10 +71,11 @@ def rate_meeting_room(table: RateTable, usage: MeetingRoomUsage) -> list[Charge]
     return lines
 
 
-def rate_manual(money: MoneyRule, usage: ManualLine) -> list[Charge]:
-    return [priced_line(
+def rate_manual(money: MoneyRule, usage: ManualLine) -> Charge:
+    """A line staff priced: quantity x their price, rounded by the currency's rule."""
+    return priced_line(
         money, usage.service,
         lambda amount: f"{usage.description} (manual), {usage.quantity} {usage.unit} × "
                        f"{format_price(usage.unit_price)} = {amount}",
         usage.quantity, usage.unit, usage.unit_price, "manual", None,
-        {"entered_by_staff": True}, manual=True)]
+        {"entered_by_staff": True}, manual=True)
