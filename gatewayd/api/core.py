@@ -32,7 +32,7 @@ def _due_counts(api: Api) -> dict[str, int]:
     from gatewayd.desk import due
 
     with api.ledger.transaction() as s:
-        return due.counts(s, api.services.config.desk, api.ledger.clock())
+        return due.counts(s, api.services.config.desk, api.ledger.timezone, api.ledger.clock())
 
 
 def openapi(api: Api, call: Call) -> dict[str, Any]:

@@ -324,7 +324,7 @@ def list_due(api: Api, call: Call) -> dict[str, Any]:
     now = call.query.get("at") or api.ledger.clock()
     within = timedelta(hours=call.query.get("within_hours", 24))
     with api.ledger.transaction() as s:
-        return {"at": now.isoformat(), "items": due.upcoming(s, _desk(api), now, within)}
+        return {"at": now.isoformat(), "items": due.upcoming(s, _desk(api), api.ledger.timezone, now, within)}
 
 
 ROUTES: list[Route] = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,8 +33,8 @@ class DueItem:
         return {**asdict(self), "due_at": self.due_at.isoformat(), "overdue": now > self.due_at}
 
 
-def items(session: Session, settings: dict[str, Any]) -> list[DueItem]:
-    """Every open deadline, whenever it falls."""
+def items(session: Session, settings: dict[str, Any], zone: ZoneInfo) -> list[DueItem]:
+    """Every open deadline, whenever it falls (``zone``: the site's, for meeting times in the text)."""
     hold = settings["mail_hold_days"]
     out = [DueItem("mail_return", f"mail {m.id}", f"return {m.kind} for {m.addressee or m.addressed_company} "
                    f"(查无此人) to the post office", mail.return_due(m, hold), "")
@@ -50,20 +51,21 @@ def items(session: Session, settings: dict[str, Any]) -> list[DueItem]:
         out.append(DueItem("visit", f"tenant {tenant.id}", f"half-yearly visit to {tenant.company}",
                            since + VISIT_EVERY, ""))
     out += [DueItem("booking_task", f"booking {t.booking.id}",
-                    f"{rooms.CHECKLIST_TEXT.get(t.item, t.item)}: {t.booking.room.name} "
-                    f"{t.booking.starts_at.isoformat()}", t.due_at, t.department)
+                    f"{rooms.CHECKLIST_TEXT.get(t.item, t.item)}: {t.booking.room.name}, meeting "
+                    f"{t.booking.starts_at.astimezone(zone):%Y-%m-%d %H:%M}", t.due_at, t.department)
             for t in rooms.open_tasks(session)]
     return sorted(out, key=lambda i: (i.due_at, i.ref))
 
 
-def upcoming(session: Session, settings: dict[str, Any], now: datetime, within: timedelta) -> list[dict[str, Any]]:
+def upcoming(session: Session, settings: dict[str, Any], zone: ZoneInfo, now: datetime,
+             within: timedelta) -> list[dict[str, Any]]:
     """What is overdue, and what falls due before ``now + within``."""
     horizon = now + within
-    return [item.view(now) for item in items(session, settings) if item.due_at <= horizon]
+    return [item.view(now) for item in items(session, settings, zone) if item.due_at <= horizon]
 
 
-def counts(session: Session, settings: dict[str, Any], now: datetime) -> dict[str, int]:
+def counts(session: Session, settings: dict[str, Any], zone: ZoneInfo, now: datetime) -> dict[str, int]:
     """For ``gatewayctl status``: overdue, and due within the next day."""
-    all_items = items(session, settings)
+    all_items = items(session, settings, zone)
     return {"overdue": sum(1 for i in all_items if i.due_at < now),
             "due_today": sum(1 for i in all_items if now <= i.due_at <= now + timedelta(days=1))}

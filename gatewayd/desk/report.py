@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from gatewayd.desk.rooms import LIVE
 from gatewayd.models import (
-    BookingState,
     ChargeLine,
     Complaint,
     MailItem,
@@ -27,7 +27,6 @@ from gatewayd.models import (
     TicketState,
 )
 
-LIVE = (BookingState.BOOKED.value, BookingState.BILLED.value)
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 

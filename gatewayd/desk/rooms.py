@@ -197,9 +197,10 @@ def bill(session: Session, caller: Caller, now: datetime, booking: RoomBooking, 
 
 
 def open_tasks(session: Session) -> list[BookingTask]:
+    """Checklist items not ticked of meetings still on (billed in advance or not)."""
     return list(session.scalars(
         select(BookingTask).join(RoomBooking)
-        .where(BookingTask.done_at.is_(None), RoomBooking.state == BookingState.BOOKED.value)
+        .where(BookingTask.done_at.is_(None), RoomBooking.state.in_(LIVE))
         .order_by(BookingTask.due_at, BookingTask.id)))
 
 
@@ -227,7 +228,7 @@ def view(booking: RoomBooking, now: datetime) -> dict[str, Any]:
         "checklist": [{"item": task.item, "text": CHECKLIST_TEXT.get(task.item, task.item),
                        "department": task.department, "due_at": task.due_at.isoformat(),
                        "done_at": task.done_at.isoformat() if task.done_at else None, "done_by": task.done_by,
-                       "overdue": task.done_at is None and booking.state == BookingState.BOOKED and now > task.due_at}
+                       "overdue": task.done_at is None and booking.state in LIVE and now > task.due_at}
                       for task in booking.tasks],
     }
 

@@ -33,6 +33,8 @@ def test_booking_quoted_checklisted_and_billed_by_booked_time(rooms: Desk) -> No
 
     billed = rooms.post(f"/bookings/{b['id']}/bill")
     assert billed["state"] == "billed" and billed["ticket_state"] == "awaiting_customer" and billed["total"] == "530.00"
+    # billed in advance, the meeting still needs preparing
+    assert len([d for d in rooms.get("/due", within_hours=24 * 4)["items"] if d["ref"] == f"booking {b['id']}"]) == 6
     ticket = rooms.get(f"/tickets/{b['ticket']}")
     assert [(c["rule"], c["amount"]) for c in ticket["charges"]] == [
         (f"meeting_room.room_per_hour[{BOARD}]", "400.00"), ("meeting_room.extras[projector]", "50.00"),
