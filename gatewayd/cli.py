@@ -59,6 +59,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    from gatewayd import backup, db
+
+    config = _load(args)
+    try:
+        kept = backup.restore(db.make_engine(config.database_url), Path(args.file),
+                              socket_path=config.socket_path, state_dir=config.state_dir)
+    except (backup.BackupError, db.SchemaTooNew) as err:
+        print(f"gatewayd: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"restored {args.file} into {config.database_url}; the database as it was is kept in {kept}")
+    return EXIT_OK
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = config_mod.load(Path(args.path))
     print(f"{config.path}: OK")
@@ -99,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     with_config(migrate)
     migrate.set_defaults(func=cmd_migrate)
+    restore = commands.add_parser("restore", help="replace the database with a backup (daemon stopped)")
+    restore.add_argument("file", help="a file written by gatewayctl backup")
+    with_config(restore)
+    restore.set_defaults(func=cmd_restore)
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("path")
     check.set_defaults(func=cmd_check_config)

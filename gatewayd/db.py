@@ -66,19 +66,24 @@ def head() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
 
 
+def refuse_newer(revisions: list[str]) -> None:
+    """Raise SchemaTooNew if a database (or a backup) is at a revision this code does not know."""
+    known = {revision.revision for revision in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    unknown = sorted(set(revisions) - known)
+    if unknown:
+        raise SchemaTooNew(
+            f"the database schema is at revision {', '.join(unknown)}, newer than this gatewayd "
+            f"{gatewayd.__version__} (schema {head()}): install the newer gatewayd again, or restore "
+            f"a backup taken by this version")
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent); refuse a schema newer than the code.
 
     Migrating down is never automatic: a downgrade would drop what the newer version recorded.
     """
     config = alembic_config()
-    known = {revision.revision for revision in ScriptDirectory.from_config(config).walk_revisions()}
     with engine.begin() as connection:
-        unknown = sorted(set(MigrationContext.configure(connection).get_current_heads()) - known)
-        if unknown:
-            raise SchemaTooNew(
-                f"the database schema is at revision {', '.join(unknown)}, newer than this gatewayd "
-                f"{gatewayd.__version__} (schema {head()}): install the newer gatewayd again, or restore "
-                f"a backup taken by this version")
+        refuse_newer(list(MigrationContext.configure(connection).get_current_heads()))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
