@@ -14,10 +14,12 @@ from gatewayd.models import AuditEntry
 
 @dataclass(frozen=True)
 class Caller:
-    """The person (or the daemon itself) behind a change, from the API socket's peer credentials."""
+    """The person (or the daemon itself) behind a change, from the API socket's peer credentials
+    (directly, or through the console session their one-time login link opened)."""
 
     user: str
     uid: int | None = None
+    via: str = "api"  # "console" for changes made in the browser
 
 
 DAEMON = Caller("gatewayd")
@@ -45,6 +47,7 @@ def write(
             before=before,
             after=after,
             manual=manual,
+            via=caller.via,
         )
     )
 
@@ -66,6 +69,7 @@ def trail(session: Session, entity: str | None = None, entity_id: str | None = N
             "before": e.before,
             "after": e.after,
             "manual": e.manual,
+            "via": e.via,
         }
         for e in session.scalars(query)
     ]

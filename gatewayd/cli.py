@@ -32,6 +32,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gatewayd.daemon import Daemon
 
     from gatewayd.api.server import SocketInUse
+    from gatewayd.console import ConsoleError
 
     os.umask(UMASK)
     config = _load(args)
@@ -39,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(Daemon(config, state_dir=args.state_dir and Path(args.state_dir),
                            socket=args.socket and Path(args.socket)).run())
-    except (SocketInUse, db.SchemaTooNew) as err:
+    except (SocketInUse, db.SchemaTooNew, ConsoleError) as err:
         print(f"gatewayd: {err}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK

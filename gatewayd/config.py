@@ -98,6 +98,21 @@ def _argv(value: list[Any]) -> str | None:
     return None if all(isinstance(a, str) for a in value) else f"must be a list of strings, got {value!r}"
 
 
+def _listen(value: str) -> str | None:
+    """``host:port`` on a loopback or local address; empty switches the console off."""
+    import ipaddress
+
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return f"must be an IP address and port such as '127.0.0.1:8631' (or empty for off), got {value!r}"
+    if not sep or not port.isdigit() or int(port) > 65535:
+        return f"must end in a port number 0-65535, such as '127.0.0.1:8631', got {value!r}"
+    return None
+
+
 def _level(value: str) -> str | None:
     levels = ("debug", "info", "warning", "error")
     return None if value in levels else f"must be one of {', '.join(levels)}, got {value!r}"
@@ -143,6 +158,10 @@ SECTIONS: dict[str, dict[str, Key]] = {
         "sweep_s": Key((int, float), 300, check=_positive),  # how often kept typing files are checked
         "notify_command": Key(list, [], check=_argv),  # run for each accountable mail item logged
     },
+    "console": {
+        "listen": Key(str, "127.0.0.1:8631", check=lambda v: v and _listen(v)),
+        "session_timeout_s": Key(int, 8 * 3600, check=_positive),
+    },
 }
 
 # Sections parsed elsewhere: name -> "module:function"; the function takes the section's dict and
@@ -166,6 +185,7 @@ class Config:
     logging: dict[str, Any]
     documents: dict[str, Any]
     desk: dict[str, Any]
+    console: dict[str, Any]
     sections: dict[str, Any] = field(default_factory=dict)  # parsed delegated sections
     raw: dict[str, Any] = field(default_factory=dict)
 

@@ -137,6 +137,12 @@ class Daemon:
         supervisor = Supervisor([*drivers, *faxing.keepers(self.services, self.ledger, self._writer),
                                  desk.FileKeeper(self.services, self.ledger, self._writer)], self._emit)
         group = config.api["group"]
+        console = None
+        if config.console["listen"]:
+            from gatewayd.console.server import Console  # uvicorn only when the console is on
+
+            console = Console(config.console["listen"], session_timeout_s=config.console["session_timeout_s"],
+                              state_dir=config.state_dir)
         api = Api(
             self.ledger,
             self._writer,
@@ -145,19 +151,23 @@ class Daemon:
             device_status=supervisor.status,
             site={k: config.site[k] for k in ("name", "country", "timezone", "currency")},
             services=self.services,
+            console=console,
         )
         server = ApiServer(
             config.socket_path, api.handle, mode=int(config.api["mode"], 8), group=group,
             max_body=config.api["max_body_bytes"],
         )
         await server.start()
+        if console is not None:
+            await console.start(api)
         supervisor.start()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, self._reload)
         interval = systemd.watchdog_interval()
         watchdog = asyncio.create_task(self._watchdog(interval)) if interval else None
-        log.info("daemon.ready", socket=str(config.socket_path), database=engine.url.render_as_string(hide_password=True))
+        log.info("daemon.ready", socket=str(config.socket_path), console=console.url if console else None,
+                 database=engine.url.render_as_string(hide_password=True))
         systemd.notify(f"READY=1\nSTATUS=serving on {config.socket_path}")
         await self._stop.wait()
 
@@ -165,6 +175,8 @@ class Daemon:
         log.info("daemon.stopping")
         if watchdog:
             watchdog.cancel()
+        if console is not None:
+            await console.stop()
         await server.stop()
         await supervisor.stop()
         self._writer.shutdown(wait=True)  # in-flight writes finish before the process exits

@@ -247,6 +247,7 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     manual: Mapped[bool] = mapped_column(default=False)
+    via: Mapped[str] = mapped_column(String(16), default="api", server_default="api")  # "api" or "console"
 
 
 class DeviceAnomaly(Base):

@@ -76,11 +76,13 @@ class Api:
         device_status: Callable[[], list[dict[str, Any]]] = list,
         site: dict[str, Any] | None = None,
         services: Any = None,
+        console: Any = None,
     ):
         self.ledger = ledger
         self.routes = routes
         self.site = site or {}
         self.services = services  # gatewayd.services.Services: config and drivers, for device routes
+        self.console = console  # gatewayd.console.server.Console when [console] listen is set
         self.executor = executor
         self.staff_group_gid = staff_group_gid
         self.device_status = device_status
@@ -92,17 +94,17 @@ class Api:
         context = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, fn, *args)
 
-    def _is_staff(self, call: Call) -> bool:
-        if call.caller.uid in (0, os.getuid()) or self.staff_group_gid is None:
+    def is_staff(self, caller: Caller, gid: int) -> bool:
+        if caller.uid in (0, os.getuid()) or self.staff_group_gid is None:
             return True
-        groups = os.getgrouplist(call.caller.user, call.gid) if not call.caller.user.startswith("uid:") else [call.gid]
+        groups = os.getgrouplist(caller.user, gid) if not caller.user.startswith("uid:") else [gid]
         return self.staff_group_gid in groups
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         # Each connection is its own task (its own context): start every request with a clean slate.
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(user=request.caller.user)
+        structlog.contextvars.bind_contextvars(user=request.caller.user, via=request.caller.via)
         try:
             response = await self._dispatch(request)
         except LedgerError as err:
@@ -131,7 +133,7 @@ class Api:
         elif request.body:
             return problem(400, f"{request.method} {route.path} takes no body", "Unexpected body")
         call = Call(request.caller, request.gid, params, query, body)
-        if route.staff_only and not self._is_staff(call):
+        if route.staff_only and not self.is_staff(call.caller, call.gid):
             raise Forbidden(f"{request.method} {route.path} is for staff (members of the api.group group)")
         if inspect.iscoroutinefunction(route.handler):
             result = await route.handler(self, call)  # talks to a device first, then uses self.db()

@@ -25,6 +25,7 @@ def status(api: Api, call: Call) -> dict[str, Any]:
         "database": {"backend": url.get_backend_name(), "url": url.render_as_string(hide_password=True)},
         "devices": api.device_status(),
         "due": _due_counts(api),
+        "console": api.console.url if api.console else None,
     }
 
 

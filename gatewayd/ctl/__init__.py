@@ -14,13 +14,13 @@ import os
 import sys
 from zoneinfo import ZoneInfo
 
-from gatewayd.ctl import backup, billing, core, desk, devices, fax, printing, render, reports
+from gatewayd.ctl import backup, billing, console, core, desk, devices, fax, printing, render, reports
 from gatewayd.ctl.client import Client, Refused, Unreachable
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 SOCKET_ENV = "GATEWAYD_SOCKET"
 DEFAULT_SOCKET = "/run/gatewayd/api.sock"
-COMMAND_MODULES = (core, billing, printing, devices, fax, reports, desk, backup)
+COMMAND_MODULES = (core, billing, printing, devices, fax, reports, desk, backup, console)
 
 __all__ = ["Client", "Refused", "Unreachable", "main", "parser"]
 

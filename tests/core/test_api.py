@@ -338,7 +338,7 @@ def test_audit_records_the_peer_user_not_a_claim(tmp_path: Path, db_url: str) ->
         trail = d.client().get("/audit", entity="ticket", id=number)
         assert [(e["actor"], e["uid"]) for e in trail] == [("nobody", 65534)]
         # POST /events is for staff: with no api.group every local caller is staff, so the
-        # group check is exercised by the unit test of Api._is_staff.
+        # group check is exercised by the unit test of Api.is_staff.
     finally:
         d.stop()
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from gatewayd import db
-from gatewayd.api.app import Api, Call
+from gatewayd.api.app import Api
 from gatewayd.audit import Caller
 from gatewayd.errors import InvalidValue
 from gatewayd.ledger import Ledger
@@ -92,7 +92,7 @@ def test_a_device_event_is_its_own_record_and_cannot_be_rewritten(ledger: Ledger
 def test_staff_only_routes_check_the_callers_groups(ledger: Ledger) -> None:
     staff_gid = os.getgid() + 4242  # a group the test's own user is not in
     api = Api(ledger, None, [], staff_group_gid=staff_gid)  # type: ignore[arg-type]
-    outsider = Call(Caller("nobody", 65534), 65534, {}, {}, {})
-    assert not api._is_staff(outsider)
-    assert api._is_staff(Call(Caller("root", 0), 0, {}, {}, {}))
-    assert Api(ledger, None, [])._is_staff(outsider)  # type: ignore[arg-type]
+    outsider = Caller("nobody", 65534)
+    assert not api.is_staff(outsider, 65534)
+    assert api.is_staff(Caller("root", 0), 0)
+    assert Api(ledger, None, []).is_staff(outsider, 65534)  # type: ignore[arg-type]

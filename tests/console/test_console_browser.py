@@ -1,0 +1,114 @@
+"""The console in a real browser (Debian's chromium under Playwright) against a real daemon."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.console.conftest import Console
+
+pytestmark = pytest.mark.slow
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "console-screenshots"
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _pdf_text(data: bytes, tmp_path: Path) -> str:
+    pdf = tmp_path / "receipt.pdf"
+    pdf.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_an_errand_quoted_opened_paid_completed_settled_and_its_receipt_printed(
+        console: Console, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    console.daemon.client().post("/tenants", {"company": "Acme Trading Ltd", "rooms": "1203", "phone": "021-5555 1234"})
+    page.goto(console.login_url())
+    assert page.url.endswith("/")
+    page.get_by_role("link", name="Service form", exact=True).click()
+    page.get_by_label("errand", exact=True).check()
+    page.get_by_label("Company", exact=True).fill("Acme Trading Ltd")
+    page.get_by_label("Room", exact=True).fill("1203")
+    page.get_by_label("What").first.fill("Courier to Pudong")
+    page.get_by_label("Quoted fee").fill("30.00")
+    quote = page.locator("[data-quote-total]")
+    quote.wait_for(state="visible")
+    assert re.search(r"\d+\.\d\d", quote.inner_text())
+    shot(page, "service-form-errand")
+    page.get_by_role("button", name="Open ticket").click()
+    page.wait_for_url(re.compile(r"/tickets/T-\d{4}-\d{6}$"))
+    number = page.url.rsplit("/", 1)[1]
+    ticket = console.daemon.client().get(f"/tickets/{number}")
+    assert ticket["tenant"] == "Acme Trading Ltd" and ticket["charges"], ticket
+    assert page.locator("#total").inner_text() == page.locator("#balance").inner_text()
+
+    page.locator("#action-pay").get_by_label("Amount").fill("10.00")
+    page.locator("#action-pay").get_by_role("button").click()
+    page.locator(".receipts a").first.wait_for()
+    page.get_by_role("button", name="Start the job").click()
+    page.get_by_role("button", name="Job done: customer checks it").click()
+    page.get_by_label("Customer's signature name").fill("李四 Li Si")
+    page.get_by_role("button", name="Customer signed: complete").click()
+    page.locator("#action-settle").get_by_role("button", name="Settle").click()
+    page.locator("#state", has_text="settled").wait_for()
+    shot(page, "ticket-settled")
+    ticket = console.daemon.client().get(f"/tickets/{number}")
+    assert ticket["state"] == "settled" and ticket["signed_by"] == "李四 Li Si"
+    formal = [r for r in ticket["receipts"] if r["kind"] == "formal"][0]
+    link = page.locator(f'a[data-receipt="{formal["number"]}"]')
+    answer = page.request.get(console.url + link.get_attribute("href"))
+    assert answer.ok and answer.headers["content-type"] == "application/pdf"
+    text = _pdf_text(answer.body(), tmp_path)
+    assert formal["number"] in text and number in text
+    trail = console.daemon.client().get("/audit", entity="ticket", id=number)
+    assert {e["via"] for e in trail} == {"console"} and {e["actor"] for e in trail} == {"root"}
+
+
+def test_the_service_form_in_chinese_prices_a_hong_kong_fax(console: Console, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(console.login_url())
+    page.get_by_role("button", name="中文").click()
+    page.get_by_role("link", name="服务单", exact=True).click()
+    page.get_by_label("发传真").check()
+    page.get_by_label("散客").check()
+    page.get_by_label("客人姓名").fill("陈先生")
+    page.get_by_label("客人电话").fill("13900001111")
+    page.get_by_label("传真号码（按拨号输入）").fill("0085221234567")
+    page.locator("[data-quote-explain]", has_text="Hong Kong").wait_for()
+    assert "通话 3 分钟约" in page.locator("[data-quote-total]").inner_text()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    shot(page, "service-form-fax-zh")
+    page.get_by_label("传真号码（按拨号输入）").fill("110")
+    page.locator('[data-error-for="number"]').filter(has_text=re.compile(".+")).wait_for()
+    page.get_by_label("传真号码（按拨号输入）").fill("0085221234567")
+    page.get_by_role("button", name="开单").click()
+    page.wait_for_url(re.compile(r"/tickets/T-"))
+    assert page.locator("#state").inner_text() == "已开单"
+    shot(page, "ticket-fax-zh")
+
+
+def test_the_service_form_by_keyboard_alone(console: Console, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(console.login_url())
+    page.goto(console.url + "/tickets/new?kind=copy")
+    page.locator('input[name="kind"][value="copy"]').focus()
+    keyboard = page.keyboard
+    keyboard.press("Tab")  # to the customer radio group (tenant)
+    keyboard.press("ArrowDown")  # walk-in guest
+    keyboard.press("Tab")
+    keyboard.type("王女士")
+    keyboard.press("Tab")
+    keyboard.type("13800138000")
+    keyboard.press("Tab")  # paper
+    keyboard.press("Tab")  # sides
+    keyboard.type("20")
+    page.locator("[data-quote-total]").filter(has_text=re.compile(r"\d")).wait_for()
+    keyboard.press("Enter")  # submits the form
+    page.wait_for_url(re.compile(r"/tickets/T-"))
+    ticket = console.daemon.client().get(f"/tickets/{page.url.rsplit('/', 1)[1]}")
+    assert (ticket["kind"], ticket["guest_name"], ticket["guest_phone"]) == ("copy", "王女士", "13800138000")
+    assert ticket["quoted_total"] is not None
