@@ -85,7 +85,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres").new_database()
 
 
-def write_config(directory: Path, db_url: str, *, extra: str = "", mode: str = "0660") -> Path:
+def write_config(directory: Path, db_url: str, *, extra: str = "", mode: str = "0660",
+                 console: str = 'listen = ""') -> Path:
+    """``console``: the [console] table's keys; off by default, so test daemons never fight over a port."""
     path = directory / "gatewayd.toml"
     path.write_text(
         f"""
@@ -107,6 +109,9 @@ mode = "{mode}"
 
 [logging]
 level = "info"
+
+[console]
+{console}
 {extra}
 """,
         encoding="utf-8",

@@ -64,6 +64,25 @@ async def send_fax(api: Api, call: Call) -> dict[str, Any]:
     return view
 
 
+PREVIEW_WIDTH = 600  # pixels: a page thumbnail readable on the counter's screen
+
+
+async def preview_fax(api: Api, call: Call) -> dict[str, Any]:
+    """The pages a send would fax, rendered the same way (caged, within the limits), as PNGs."""
+    files = [(doc.get("filename", f"document-{i}"), _decode(doc)) for i, doc in enumerate(call.body["documents"], 1)]
+    return await asyncio.to_thread(_preview, files, api.services.config.limits)
+
+
+def _preview(files: list[tuple[str, bytes]], limits: Any) -> dict[str, Any]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="gatewayd-preview-") as place:
+        tiff = Path(place) / "pages.tif"
+        pages = documents.render_job(files, tiff, limits)
+        images = documents.page_pngs(tiff, PREVIEW_WIDTH)
+    return {"pages": pages, "png_base64": [base64.b64encode(png).decode() for png in images]}
+
+
 def _check_ticket(api: Api, number: str) -> None:
     with api.ledger.transaction() as s:
         jobs.fax_ticket(s, number)
@@ -182,17 +201,21 @@ def register_in(api: Api, call: Call) -> list[dict[str, Any]]:
     return sorted(list_incoming(api, call), key=lambda e: (e["received_at"], e["id"]))
 
 
+DOCUMENTS = {"type": "array", "minItems": 1, "items": obj(
+    ["content_base64"], filename=FILENAME,
+    content_base64={"type": "string", "minLength": 1, "maxLength": 1 << 30,
+                    "description": "PDF, PostScript, TIFF, PNG, JPEG or UTF-8 text, base64"})}
+
 ROUTES: list[Route] = [
     Route("POST", "/tickets/{id}/fax", "Send documents by fax for a fax_out ticket (queued; 202)", send_fax,
           status=202, body=obj(
               ["number", "documents"],
               number={"type": "string", "minLength": 1, "maxLength": 64,
                       "description": "as staff dial it, e.g. 9,0085221234567 or +852 2123 4567"},
-              documents={"type": "array", "minItems": 1, "items": obj(
-                  ["content_base64"], filename=FILENAME,
-                  content_base64={"type": "string", "minLength": 1, "maxLength": 1 << 30,
-                                  "description": "PDF, PostScript, TIFF, PNG, JPEG or UTF-8 text, base64"})},
+              documents=DOCUMENTS,
               modem={"type": "string", "maxLength": 100, "description": "default: the least busy modem"})),
+    Route("POST", "/fax/preview", "The pages documents would be faxed as (rendered like a send), PNG each",
+          preview_fax, body=obj(["documents"], documents=DOCUMENTS)),
     Route("GET", "/fax/jobs", "Outgoing fax jobs, newest first", list_jobs,
           query={"ticket": TICKET_ID, "state": {"type": "string", "enum": [s.value for s in FaxJobState]},
                  "limit": {"type": "integer", "minimum": 1, "maximum": 1000}}),

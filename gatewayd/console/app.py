@@ -73,6 +73,7 @@ class Desk:
         )
         self.templates.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
         self.templates.globals.update(fmt=self.formats, languages=i18n.LANGUAGES, site=api.site)
+        self.templates.filters["changes"] = changes
         self._languages_path = console.state_dir / "console-languages.json"
 
     # -- who is asking -------------------------------------------------------------------------
@@ -135,11 +136,19 @@ class Desk:
         return HTMLResponse(html, status)
 
 
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    """An audit entry as what changed: (key, before, after) for each key whose value differs."""
+    before, after = before or {}, after or {}
+    return [(k, before.get(k), after.get(k)) for k in [*after, *(k for k in before if k not in after)]
+            if before.get(k) != after.get(k) and (before.get(k), after.get(k)) != (None, "")]
+
+
 Page = Callable[[Desk, Request], Awaitable[Response]]
 
 
 def page(handler: Page, *, public: bool = False) -> Callable[[Request], Awaitable[Response]]:
-    """A console page: the language chosen, the session's user required (else the login page)."""
+    """A console page: the language chosen, the session's user required (else the login page), and
+    an API refusal the page did not handle itself shown with the API's detail."""
 
     async def endpoint(request: Request) -> Response:
         desk: Desk = request.app.state.desk
@@ -151,7 +160,10 @@ def page(handler: Page, *, public: bool = False) -> Callable[[Request], Awaitabl
                 return desk.render(request, "login.html", status=401)
             if login is not None:
                 structlog.contextvars.bind_contextvars(user=login.caller.user, via="console")
-            return await handler(desk, request)
+            try:
+                return await handler(desk, request)
+            except Refusal as err:  # a read the API refused (an unknown ticket...): its detail, not a 500
+                return desk.render(request, "error.html", status=err.status, detail=err.detail)
         finally:
             i18n.current.reset(token)
 
@@ -215,13 +227,13 @@ async def _csrf_failed(scope: Scope, send: Send, message_id: Any) -> None:
 
 
 def build_app(console: Any, api: Api) -> ASGIApp:
-    from gatewayd.console import pages
+    from gatewayd.console import fax_pages, pages
 
     allowed = sorted({console.host, "127.0.0.1", "localhost", "::1", "[::1]"})
     secret = secrets.token_urlsafe(32)  # per start: a restart logs everyone out, nothing to keep safe on disk
     max_body = api.services.config.api["max_body_bytes"] if api.services else 1 << 20
     app = Starlette(
-        routes=[*pages.ROUTES, Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
+        routes=[*pages.ROUTES, *fax_pages.ROUTES, Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=allowed),  # DNS rebinding: only our own names
             Middleware(SecurityHeaders),

@@ -255,25 +255,6 @@ async def receipt_pdf(desk: Desk, request: Request) -> Response:
     return Response(answer.body, media_type="application/pdf", headers=dict(answer.headers))
 
 
-async def _refused(desk: Desk, request: Request, err: Refusal) -> Response:
-    return desk.render(request, "error.html", status=err.status, detail=err.detail)
-
-
-def _guarded(handler: Any) -> Any:
-    """A page whose API read is refused (an unknown ticket...) shows the API's detail, not a 500."""
-
-    async def run(desk: Desk, request: Request) -> Response:
-        try:
-            return await handler(desk, request)
-        except Refusal as err:
-            return await _refused(desk, request, err)
-
-    run.__name__ = handler.__name__
-    return run
-
-
-
-
 # -- tenants ----------------------------------------------------------------------------------
 
 TENANT_FIELDS = ["company", "rooms", "contact", "phone", "email", "fax_numbers"]
@@ -316,17 +297,17 @@ async def import_tenants(desk: Desk, request: Request) -> Response:
 
 ROUTES = [
     Route("/login/{token}", page(login, public=True)),
-    Route("/tenants", page(_guarded(tenants_page))),
-    Route("/tenants/save", page(_guarded(save_tenant)), methods=["POST"]),
-    Route("/tenants/import", page(_guarded(import_tenants)), methods=["POST"]),
     Route("/logout", page(logout), methods=["POST"]),
     Route("/language", page(language), methods=["POST"]),
     Route("/", page(today)),
     Route("/today/live", page(today_live)),
-    Route("/tickets/new", page(_guarded(new_ticket)), methods=["GET", "POST"]),
+    Route("/tickets/new", page(new_ticket), methods=["GET", "POST"]),
     Route("/quote", page(quote), methods=["POST"]),
-    Route("/tickets/{id}", page(_guarded(ticket_page))),
-    Route("/tickets/{id}/live", page(_guarded(ticket_live))),
-    Route("/tickets/{id}/do/{action}", page(_guarded(ticket_action)), methods=["POST"]),
-    Route("/receipts/{number}.pdf", page(_guarded(receipt_pdf))),
+    Route("/tickets/{id}", page(ticket_page)),
+    Route("/tickets/{id}/live", page(ticket_live)),
+    Route("/tickets/{id}/do/{action}", page(ticket_action), methods=["POST"]),
+    Route("/receipts/{number}.pdf", page(receipt_pdf)),
+    Route("/tenants", page(tenants_page)),
+    Route("/tenants/save", page(save_tenant), methods=["POST"]),
+    Route("/tenants/import", page(import_tenants), methods=["POST"]),
 ]

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import Daemon, write_config
 
-CONSOLE = '\n[console]\nlisten = "127.0.0.1:0"\n'
+CONSOLE = 'listen = "127.0.0.1:0"\n'  # any free port: the daemon's /status says which
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Console:
 
 def start_console(directory: Path, db_url: str, extra: str = "", *, console_keys: str = "",
                   public_socket: bool = False, staff_group: str = "") -> Console:
-    config = write_config(directory, db_url, extra=extra + CONSOLE + console_keys,
+    config = write_config(directory, db_url, extra=extra, console=CONSOLE + console_keys,
                           mode="0666" if public_socket else "0660")
     if staff_group:
         config.write_text(config.read_text().replace("[api]\n", f'[api]\ngroup = "{staff_group}"\n'))

@@ -171,7 +171,7 @@ def test_a_non_staff_user_cannot_reach_a_staff_only_action(tmp_path: Path) -> No
 def test_the_console_can_be_switched_off(tmp_path: Path) -> None:
     from tests.conftest import Daemon, write_config
 
-    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'g.sqlite3'}", extra='\n[console]\nlisten = ""\n')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'g.sqlite3'}")  # the tests' default: off
     daemon = Daemon(tmp_path, config).start()
     try:
         assert daemon.client().get("/status")["console"] is None
@@ -191,8 +191,7 @@ def test_a_busy_console_port_stops_the_daemon_with_a_clear_message(tmp_path: Pat
     taken.listen()
     port = taken.getsockname()[1]
     try:
-        config = write_config(tmp_path, f"sqlite:///{tmp_path / 'g.sqlite3'}",
-                              extra=f'\n[console]\nlisten = "127.0.0.1:{port}"\n')
+        config = write_config(tmp_path, f"sqlite:///{tmp_path / 'g.sqlite3'}", console=f'listen = "127.0.0.1:{port}"')
         with pytest.raises(RuntimeError, match=f"console.listen 127.0.0.1:{port}: cannot listen there"):
             Daemon(tmp_path, config).start()
     finally:
