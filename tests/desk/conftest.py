@@ -63,8 +63,14 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path: Path, db_url: str) -> Iterator[Desk]:
-    config = config_mod.load(write_config(tmp_path, db_url, extra="[desk]\nmail_hold_days = 3\n"))
+def desk_extra() -> str:
+    """More ``[desk]`` keys for one test (parametrize ``desk_extra`` to set them)."""
+    return ""
+
+
+@pytest.fixture
+def desk(tmp_path: Path, db_url: str, desk_extra: str) -> Iterator[Desk]:
+    config = config_mod.load(write_config(tmp_path, db_url, extra=f"[desk]\nmail_hold_days = 3\n{desk_extra}\n"))
     engine = db.make_engine(config.database_url)
     db.migrate(engine)
     executor = ThreadPoolExecutor(1)

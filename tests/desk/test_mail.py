@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from tests.desk.conftest import Desk, Refused
@@ -104,3 +109,25 @@ def test_bad_mail_entries_are_refused_with_a_reason(desk: Desk, body: dict, deta
         desk.post("/mail", body)
     assert refused.value.status == 422 and detail in refused.value.detail
     assert desk.get("/mail") == []
+
+
+NOTIFY = Path(__file__).with_name("notify_record.py")
+
+
+@pytest.mark.parametrize("desk_extra", [f'notify_command = ["{sys.executable}", "{NOTIFY}"]'])
+def test_accountable_item_runs_the_notify_command_after_commit(desk: Desk, tmp_path: Path, monkeypatch) -> None:
+    record = tmp_path / "notified.jsonl"
+    monkeypatch.setenv("NOTIFY_RECORD", str(record))
+    desk.post("/mail", {"kind": "letter", "company": "Acme Trading Ltd", "count": 3})  # letters: no call
+    desk.post("/mail", {"kind": "ems", "company": "Nobody Ltd"})  # 查无此人: nobody to tell
+    item = desk.post("/mail", {"kind": "parcel_notice", "company": "Acme Trading Ltd", "room": "1205",
+                               "tracking": "PN-0042"})
+    deadline = time.monotonic() + 10
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # any other (wrong) command would have run by now too
+    calls = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [c["argv"] for c in calls] == [["mail", str(item["id"]), "parcel_notice", "Acme Trading Ltd"]]
+    env = calls[0]["env"]
+    assert (env["GATEWAYD_MAIL_CONTACT"], env["GATEWAYD_MAIL_PHONE"], env["GATEWAYD_MAIL_TRACKING"]) == (
+        "Ms Li", "021-5555-0101", "PN-0042")
