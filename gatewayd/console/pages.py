@@ -76,8 +76,9 @@ async def _today(desk: Desk, request: Request) -> dict[str, Any]:
 
     by_state = await asyncio.gather(*(quiet("/tickets", state=s, limit=500) for s in ACTIVE_STATES))
     jobs = await asyncio.gather(*(quiet("/fax/jobs", state=s) for s in IN_FLIGHT))
-    to_call, pending, status, copiers = await asyncio.gather(
-        quiet("/fax/to-call"), quiet("/fax/incoming", state="pending"), quiet("/status"), quiet("/devices"))
+    to_call, pending, status, copiers, due, mail_to_call = await asyncio.gather(
+        quiet("/fax/to-call"), quiet("/fax/incoming", state="pending"), quiet("/status"), quiet("/devices"),
+        quiet("/due"), quiet("/mail/to-call"))
     now = datetime.now(timezone.utc)
     tickets = {state: rows for state, rows in zip(ACTIVE_STATES, by_state)}
     overdue = [t for rows in by_state for t in rows
@@ -90,6 +91,7 @@ async def _today(desk: Desk, request: Request) -> dict[str, Any]:
         "tickets": tickets, "states": ACTIVE_STATES, "overdue": {t["id"] for t in overdue},
         "jobs": [j for group in jobs for j in group], "to_call": to_call, "pending": pending,
         "devices": status.get("devices", []) if isinstance(status, dict) else [], "copiers": copiers,
+        "due": due.get("items", []) if isinstance(due, dict) else [], "mail_to_call": mail_to_call,
     }
 
 
