@@ -62,7 +62,7 @@ def ledger_hooks(services: Services) -> tuple[dict[str, events.Matcher], dict[st
     """How each kind of device event finds its ticket and becomes charge lines."""
     print_jobs = printing.PrintJobs(services)
     matchers: dict[str, events.Matcher] = {printing.KIND: print_jobs.match, "fax_call": faxing.matcher(services)}
-    on_matched: dict[str, events.OnMatched] = {"fax_call": faxing.bill_call(services), printing.KIND: print_jobs.bill}
+    on_matched: dict[str, events.OnMatched] = {"fax_call": faxing.on_call(services), printing.KIND: print_jobs.bill}
     return matchers, on_matched
 
 

@@ -278,7 +278,7 @@ class DeviceAnomaly(Base):
 
 
 class FaxJobState(enum.StrEnum):
-    """Mirrors ``drivers.fax.driver.JobState`` (the driver owns the transitions)."""
+    """A fax job's state; every transition is in ``gatewayd/faxing/jobs.py`` (``TRANSITIONS``)."""
 
     QUEUED = "queued"
     SENDING = "sending"

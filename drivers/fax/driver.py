@@ -1,13 +1,14 @@
-"""The fax driver as gatewayd's supervisor sees it: ``name``, ``async run(emit)``, ``status()``.
+"""The fax driver as gatewayd's supervisor sees it: ``name``, ``async run(emit)``, ``status()``,
+and its one job contract: ``submit(job)`` -- make one call sending these pages, and report it --
+and ``cancel(job_id)``.
 
-One blocking worker thread per modem (``FaxModem`` is blocking). Each worker owns a queue of
-outgoing jobs; when no job is due it waits for RINGs in short slices, so a new job waits at most
-one slice. Every call, sent or received, is emitted as one ``FaxCall``; every change of a job's
-state as one ``FaxJobUpdate`` (not a device event: gatewayd keeps the job's row with it).
-
-Failed sends are retried per ``RetryPolicy`` (HylaFAX's defaults); a retry sends only the pages
-the far end has not confirmed yet, as HylaFAX does. A job is ``done`` only when every page was
-delivered, so a call that sent 0 of N pages never ends a job as done.
+One blocking worker thread per modem (``FaxModem`` is blocking). Each worker sends the jobs
+submitted to it in order; when none waits it listens for RINGs in short slices, so a new job
+waits at most one slice. Every call, sent or received, is emitted as one ``FaxCall`` (an outgoing
+one names its ``job_id``); the start of a job's call as ``CallStarted``, and a job no call can
+send (its rendered pages gone from the spool) as ``JobNotSent``. Whether a job is done, tried
+again later or given up is not the driver's business: ``gatewayd/faxing/jobs.py`` owns the job,
+its row in the database is the truth, and it submits the job again when a retry is due.
 
 A modem that cannot be opened, is locked by another program (mgetty, minicom) or vanishes (USB
 unplugged, the lab's pty closed) is reopened with back-off; its jobs wait, ``status()`` shows it
@@ -21,13 +22,12 @@ reopened (a real modem hangs up on the DTR drop of the close).
 from __future__ import annotations
 
 import asyncio
-import enum
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,10 +36,9 @@ import structlog
 
 from . import documents, t4
 from .channel import ModemChannel
-from .config import FaxConfig, ModemConfig, RetryPolicy
+from .config import FaxConfig, ModemConfig
 from .errors import FaxError
 from .modem import FaxModem, NoIncomingCall
-from .record import CallStatus, FaxCall, HangupCode
 
 log = structlog.get_logger("drivers.fax")
 
@@ -53,72 +52,36 @@ MAX_BACKOFF_S = 60.0
 STORE_TIMEOUT_S = 30.0
 
 
-class JobState(enum.Enum):
-    QUEUED = "queued"  #: waiting for its modem
-    SENDING = "sending"  #: a call is in progress
-    RETRY_WAIT = "retry_wait"  #: a call failed; tried again at ``next_try_at``
-    DONE = "done"  #: every page delivered
-    FAILED = "failed"  #: given up: out of tries, or a failure a retry cannot fix
-    CANCELLED = "cancelled"  #: by staff
-
-
-FINAL = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
-
-#: No point in calling again: the far machine cannot take what we send.
-_NOT_RETRIED = frozenset({HangupCode.INCOMPATIBLE})
-
-
 @dataclass(frozen=True)
 class FaxJob:
-    """One document to one number, as the worker sends it."""
+    """One call's work: send ``pages`` of ``document`` to ``dial``."""
 
     job_id: str
     modem: str
     dial: str  #: what follows ATDT
     document: Path  #: the rendered pages, a TIFF Class F (``documents.save_pages``)
-    pages: int
-    ticket_ref: str | None = None
-    tries: int = 0
-    not_before: datetime | None = None
-    delivered: frozenset[int] = frozenset()  #: 1-based job pages the far end confirmed
+    pages: tuple[int, ...]  #: 1-based pages of ``document`` to send (a retry: those not confirmed)
 
 
 @dataclass(frozen=True)
-class FaxJobUpdate:
-    """A job's new state, for gatewayd's job row (and the ticket it moves on)."""
+class CallStarted:
+    """A job's call begins (its job is ``sending``). Not a device event: gatewayd's job row."""
 
     kind: ClassVar[str] = "fax_job"
     device: str
     occurred_at: datetime
     job_id: str
-    state: JobState
-    tries: int
-    pages_total: int
-    delivered: tuple[int, ...]  #: 1-based job pages the far end has confirmed so far
-    reason: str = ""
-    next_try_at: datetime | None = None
-    call_id: str | None = None
-    ticket_ref: str | None = None
 
 
-def next_step(policy: RetryPolicy, job: FaxJob, call: FaxCall, now: datetime
-              ) -> tuple[JobState, datetime | None, str]:
-    """After a call of ``job`` (``job.tries`` already counts it): done, retry when, or give up."""
-    if len(job.delivered) == job.pages:
-        return JobState.DONE, None, ""
-    reason = call.hangup.reason or call.hangup.code.value
-    if call.status is CallStatus.PARTIAL:
-        reason = f"{reason} ({len(job.delivered)} of {job.pages} pages delivered)"
-    if call.hangup.code in _NOT_RETRIED:
-        return JobState.FAILED, None, reason
-    if job.tries >= policy.max_tries:
-        return JobState.FAILED, None, f"{reason}; gave up after {job.tries} tries"
-    if call.hangup.code is HangupCode.RTN_REFUSED:
-        # The line and the far end work; it only wants the page again (RTN retransmit policy,
-        # the resend it would not take in that call): call back at once.
-        return JobState.RETRY_WAIT, now, f"{reason}: sending it again"
-    delay = policy.busy_s if call.hangup.code is HangupCode.BUSY else policy.other_s
-    return JobState.RETRY_WAIT, now + timedelta(seconds=delay), reason
+@dataclass(frozen=True)
+class JobNotSent:
+    """No call could send the job (its pages unreadable): it fails without a call record."""
+
+    kind: ClassVar[str] = "fax_job"
+    device: str
+    occurred_at: datetime
+    job_id: str
+    reason: str
 
 
 # ---------------------------------------------------------------------------- the port
@@ -172,7 +135,6 @@ class _Worker:
     status: ModemStatus
     queue: list[FaxJob] = field(default_factory=list)
     active: FaxJob | None = None
-    cancel_active: bool = False
     abort: threading.Event = field(default_factory=threading.Event)
 
 
@@ -206,6 +168,7 @@ class FaxDriver:
             return workers[0].config.name
 
     def submit(self, job: FaxJob) -> None:
+        """Queue ``job`` on its modem; it is called when the modem is free."""
         worker = self._workers.get(job.modem)
         if worker is None:
             raise LookupError(f"no modem named {job.modem!r} (configured: {', '.join(self._workers)})")
@@ -217,8 +180,8 @@ class FaxDriver:
             self._lock.notify_all()
 
     def cancel(self, job_id: str) -> str:
-        """``"removed"`` (it was waiting), ``"aborting"`` (its call is cut short; the worker
-        reports it cancelled), or ``"unknown"``."""
+        """``"removed"`` (it was waiting), ``"aborting"`` (its call is cut short; its record
+        still comes), or ``"unknown"`` (not here: e.g. waiting for a retry, which is gatewayd's)."""
         with self._lock:
             for worker in self._workers.values():
                 for job in worker.queue:
@@ -226,22 +189,16 @@ class FaxDriver:
                         worker.queue.remove(job)
                         return "removed"
                 if worker.active is not None and worker.active.job_id == job_id:
-                    worker.cancel_active = True
                     worker.abort.set()
                     return "aborting"
         return "unknown"
 
-    def _next_due(self, worker: _Worker) -> FaxJob | None:
-        now = self.clock()
+    def _next(self, worker: _Worker) -> FaxJob | None:
         with self._lock:
-            due = [j for j in worker.queue if j.not_before is None or j.not_before <= now]
-            if not due:
+            if not worker.queue:
                 return None
-            job = min(due, key=lambda j: j.not_before or datetime.min.replace(tzinfo=UTC))
-            worker.queue.remove(job)
-            worker.active = job
-            worker.cancel_active = False
-            return job
+            worker.active = worker.queue.pop(0)
+            return worker.active
 
     # ------------------------------------------------------------------ the driver contract
 
@@ -320,7 +277,7 @@ class FaxDriver:
         worker.status.state = "idle"
         log.info("fax.modem_ready", port=worker.config.port)
         while not self._stop.is_set():
-            job = self._next_due(worker)
+            job = self._next(worker)
             if job is not None:
                 self._send(worker, modem, job, emit)
                 if worker.abort.is_set():
@@ -342,43 +299,28 @@ class FaxDriver:
             modem.initialize()
 
     def _send(self, worker: _Worker, modem: FaxModem, job: FaxJob, emit: Callable[[Any], None]) -> None:
-        bound = log.bind(job=job.job_id, ticket=job.ticket_ref)
+        bound = log.bind(job=job.job_id)
         worker.status.state, worker.status.job = "sending", job.job_id
-        job = replace(job, tries=job.tries + 1)
-        emit(self._update(job, JobState.SENDING))
-        remaining = [n for n in range(1, job.pages + 1) if n not in job.delivered]
+        emit(CallStarted(job.modem, self.clock(), job.job_id))
         try:
-            rendered = documents.render(job.document, max_pages=job.pages)
-            pages = [rendered[n - 1] for n in remaining]
+            rendered = documents.render(job.document)
+            pages = [rendered[n - 1] for n in job.pages]
+            if not pages:
+                raise IndexError("no pages to send")
         except (OSError, documents.DocumentError, IndexError) as err:
             # The spool was cleaned or spoiled under us: no call can send this job.
-            with self._lock:
-                worker.active = None
-            worker.status.state, worker.status.job = "idle", None
-            emit(self._update(job, JobState.FAILED, reason=f"rendered pages unreadable: {err!r}"))
+            self._idle(worker)
+            emit(JobNotSent(job.modem, self.clock(), job.job_id, f"rendered pages unreadable: {err!r}"))
             return
-        call = modem.send_fax(pages, job.dial, job_id=job.job_id, ticket_ref=job.ticket_ref,
-                              call_id=uuid.uuid4().hex, page_numbers=remaining)
+        call = modem.send_fax(pages, job.dial, job_id=job.job_id, call_id=uuid.uuid4().hex,
+                              page_numbers=job.pages)
         worker.status.calls += 1
-        job = replace(job, delivered=job.delivered | {p.page for p in call.pages if p.delivered})
+        self._idle(worker)
+        bound.info("fax.sent", call_id=call.call_id, hangup=call.hangup.code.value,
+                   delivered=[p.page for p in call.pages if p.delivered], pages=list(job.pages))
         emit(call)
+
+    def _idle(self, worker: _Worker) -> None:
         with self._lock:
-            cancelled, worker.active, worker.cancel_active = worker.cancel_active, None, False
+            worker.active = None
         worker.status.state, worker.status.job = "idle", None
-        if cancelled and len(job.delivered) < job.pages:
-            state, when, reason = JobState.CANCELLED, None, "cancelled by staff during the call"
-        else:
-            state, when, reason = next_step(self.config.retry, job, call, self.clock())
-        bound.info("fax.sent", call_id=call.call_id, state=state.value, tries=job.tries,
-                   hangup=call.hangup.code.value, delivered=len(job.delivered), pages=job.pages)
-        if state is JobState.RETRY_WAIT:
-            with self._lock:
-                worker.queue.append(replace(job, not_before=when))
-        emit(self._update(job, state, reason=reason, next_try_at=when, call_id=call.call_id))
-
-    def _update(self, job: FaxJob, state: JobState, **extra: Any) -> FaxJobUpdate:
-        return FaxJobUpdate(device=job.modem, occurred_at=self.clock(), job_id=job.job_id,
-                            state=state, tries=job.tries, pages_total=job.pages,
-                            delivered=tuple(sorted(job.delivered)), ticket_ref=job.ticket_ref,
-                            **extra)
-

@@ -94,8 +94,7 @@ class FaxModem:
     # ------------------------------------------------------------------ the two calls
 
     def send_fax(self, pages: Sequence[OutgoingPage], number: str, *, job_id: str | None = None,
-                 ticket_ref: str | None = None, call_id: str | None = None,
-                 page_numbers: Sequence[int] | None = None) -> FaxCall:
+                 call_id: str | None = None, page_numbers: Sequence[int] | None = None) -> FaxCall:
         """Call ``number`` and send ``pages``. ``page_numbers``: the job's numbers for them (a
         retry sends only the pages not yet confirmed), so the record names pages as the job
         does; by default 1..n."""
@@ -105,7 +104,7 @@ class FaxModem:
         dialled = self.wall()
         outcome, anchor = self._run(engine, call_id)
         return self._record(outcome, anchor, call_id, Direction.OUTGOING, number=number,
-                            dialled_at=dialled, job_id=job_id, ticket_ref=ticket_ref)
+                            dialled_at=dialled, job_id=job_id)
 
     def receive_fax(self, checker: PageChecker | None = None, *, store_dir: Path | None = None,
                     wait: float = 3600.0, call_id: str | None = None) -> FaxCall:
@@ -277,7 +276,7 @@ class FaxModem:
     def _record(self, outcome: Outcome, anchor: tuple[float, datetime], call_id: str,
                 direction: Direction, *, number: str = "", caller: _CallerId = _CallerId(),
                 dialled_at: datetime | None = None, job_id: str | None = None,
-                ticket_ref: str | None = None, document_path: str | None = None) -> FaxCall:
+                document_path: str | None = None) -> FaxCall:
         mono0, wall0 = anchor
 
         def at(mono: float | None) -> datetime | None:
@@ -296,7 +295,7 @@ class FaxModem:
             bit_rate=session.speed.bit_rate if session else 0,
             resolution=session.resolution.value if session else "", ecm=bool(session and session.ecm),
             pages_requested=outcome.pages_requested or 0, pages=outcome.pages,
-            job_id=job_id, ticket_ref=ticket_ref, document_path=document_path,
+            job_id=job_id, document_path=document_path,
         )
 
 

@@ -123,8 +123,7 @@ class FaxCall:
     ecm: bool = False
     pages_requested: int = 0  #: outgoing: pages in the job
     pages: tuple[PageResult, ...] = ()
-    job_id: str | None = None
-    ticket_ref: str | None = None
+    job_id: str | None = None  #: outgoing: the job the call was made for (gatewayd knows its ticket)
     #: incoming: where the received pages were stored (TIFF Class F), if anywhere
     document_path: str | None = None
 

@@ -60,7 +60,7 @@ async def send_fax(api: Api, call: Call) -> dict[str, Any]:
               "documents": ", ".join(name for name, _ in files), "spool": str(tiff), "pages": pages}
     view = await api.db(_create, api, call, number, fields)
     fax.submit(FaxJob(job_id=str(view["id"]), modem=modem, dial=fields["dial"], document=tiff,
-                      pages=pages, ticket_ref=number))
+                      pages=tuple(range(1, pages + 1))))
     return view
 
 
@@ -105,16 +105,13 @@ def get_job(api: Api, call: Call) -> dict[str, Any]:
 
 
 async def cancel_job(api: Api, call: Call) -> dict[str, Any]:
-    job_id = call.params["id"]
-    view = await api.db(get_job, api, call)
-    if FaxJobState(view["state"]) not in jobs.ACTIVE:
-        await api.db(_cancel, api, call)  # refused with the job's state
+    """The row is cancelled first (it is the truth: a call the driver starts now is ignored),
+    then the driver drops the job from its queue or cuts its call short."""
+    view = await api.db(_cancel, api, call)  # refused (409) with the job's state if it is over
     fax = api.services.drivers.get("fax")
-    outcome = fax.cancel(job_id) if fax is not None else "unknown"
-    if outcome == "aborting":
-        # The call is being cut short; the driver reports the job cancelled when it has hung up.
-        return {**view, "cancelling": True}
-    return await api.db(_cancel, api, call)
+    outcome = fax.cancel(call.params["id"]) if fax is not None else "unknown"
+    # "aborting": the call is being cut short; its record still comes and is billed.
+    return {**view, "cancelling": outcome == "aborting"}
 
 
 def _cancel(api: Api, call: Call) -> dict[str, Any]:

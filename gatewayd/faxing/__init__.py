@@ -1,62 +1,102 @@
 """Faxes in the daemon: the business side of ``drivers/fax``. In order:
 
   documents.py  documents handed in -> the job's fax pages in the spool
-  jobs.py       outgoing jobs: created from a fax_out ticket, kept in step with the driver's
-                queue, moving the ticket on; the outgoing register (发报记录本)
+  jobs.py       outgoing jobs: their state table (the row is the truth), retries, moving the
+                ticket on; the outgoing register (发报记录本)
   charges.py    call records rated onto tickets: outgoing by time and destination, received
                 per page
   incoming.py   received faxes: the incoming register (进报记录本), routing, pickup tickets,
                 the to-call list, "notify me" requests, the archive of unclaimed faxes
   notify.py     the notify command for each received fax (HylaFAX FaxRcvdCmd convention)
 
-This module joins them to the daemon: applying the driver's job updates, and the background
-work (restoring the queues at start, archiving) that the supervisor runs beside the drivers.
+This module joins them to the daemon and the driver: what the driver reports about a job, a
+stored call moving its job on, handing jobs to the driver (at start, and when a retry is due),
+and the background work the supervisor runs beside the drivers.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Executor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlalchemy.orm import Session
 
-from gatewayd.audit import DAEMON
+from gatewayd.audit import DAEMON, Caller
 from gatewayd.faxing.charges import bill_call, usage_from_call
 from gatewayd.faxing.incoming import matcher
 from gatewayd.ledger import Ledger
+from gatewayd.models import DeviceEvent, Ticket
 
-__all__ = ["JOB_KIND", "apply_job_update", "bill_call", "keepers", "matcher", "usage_from_call"]
+__all__ = ["JOB_KIND", "apply_job_update", "keepers", "matcher", "on_call", "usage_from_call"]
 
 log = structlog.get_logger("gatewayd.fax")
 
-#: ``drivers.fax.driver.FaxJobUpdate.kind``: not a device event, the job row's new state.
+#: ``drivers.fax.driver.CallStarted`` / ``JobNotSent``: not device events, the job row's news.
 JOB_KIND = "fax_job"
+#: How often waiting jobs are looked at for a retry that is due.
+RETRY_CHECK_S = 1.0
 
 
-def apply_job_update(ledger: Ledger, update: Any) -> None:
-    """Blocking, on the ledger's thread."""
+def apply_job_update(ledger: Ledger, report: Any) -> None:
+    """What the driver says of a job (blocking, on the ledger's thread)."""
+    from drivers.fax.driver import CallStarted, JobNotSent
     from gatewayd.faxing import jobs
 
     with ledger.transaction() as session:
-        jobs.apply_update(session, DAEMON, ledger.clock(), update)
+        match report:
+            case CallStarted(job_id=job_id):
+                jobs.call_started(session, DAEMON, ledger.clock(), job_id)
+            case JobNotSent(job_id=job_id, reason=reason):
+                jobs.not_sent(session, DAEMON, ledger.clock(), job_id, reason)
+
+
+def on_call(services: Any) -> Callable[[Session, Caller, datetime, Ticket, DeviceEvent], None]:
+    """The on-matched action for ``fax_call``: rated onto the ticket, and a job's call moves the
+    job on in the same transaction (so a stored call is never sent again)."""
+    from gatewayd.faxing import jobs
+
+    bill = bill_call(services)
+
+    def action(session: Session, caller: Caller, now: datetime, ticket: Ticket, row: DeviceEvent) -> None:
+        bill(session, caller, now, ticket, row)
+        if row.payload.get("direction") == "outgoing" and row.payload.get("job_id") and not row.manual:
+            jobs.call_ended(session, caller, now, services.config.sections["fax"].retry, row.payload)
+
+    return action
+
+
+def _hand_over(driver: Any, rows: list[Any]) -> None:
+    from drivers.fax.driver import FaxJob
+    from gatewayd.faxing import jobs
+
+    for row in rows:
+        driver.submit(FaxJob(job_id=str(row.id), dial=row.dial, document=Path(row.spool),
+                             modem=row.modem if row.modem in driver.modems else driver.least_busy(),
+                             pages=jobs.pages_to_send(row)))
 
 
 def restore_queues(ledger: Ledger, driver: Any) -> int:
-    """Hand the driver the jobs the store says are unfinished (its queues start empty)."""
-    from drivers.fax.driver import FaxJob, JobState
+    """Hand the driver the jobs the store says are queued (its queues start empty)."""
     from gatewayd.faxing import jobs
 
     with ledger.transaction() as session:
-        rows = jobs.unfinished(session)
-        for row in rows:
-            driver.submit(FaxJob(
-                job_id=str(row.id), modem=row.modem if row.modem in driver.modems else driver.least_busy(),
-                dial=row.dial, document=Path(row.spool), pages=row.pages, ticket_ref=row.ticket.number,
-                tries=row.tries,
-                not_before=row.next_try_at if row.state == JobState.RETRY_WAIT.value else None,
-                delivered=frozenset(row.delivered.get("pages", []))))
+        rows = jobs.to_restore(session, DAEMON, ledger.clock())
+        _hand_over(driver, rows)
+        return len(rows)
+
+
+def submit_due(ledger: Ledger, driver: Any) -> int:
+    """Hand the driver the jobs whose retry is due."""
+    from gatewayd.faxing import jobs
+
+    with ledger.transaction() as session:
+        rows = jobs.due(session, DAEMON, ledger.clock())
+        _hand_over(driver, rows)
         return len(rows)
 
 
@@ -66,14 +106,16 @@ def keepers(services: Any, ledger: Ledger, writer: Executor) -> list[RegisterKee
 
 
 class RegisterKeeper:
-    """Restores the fax queues at start, then files unclaimed received faxes every
-    ``archive_check_s``. Run by the supervisor like a driver (restarted on failure, in status)."""
+    """Restores the fax queues at start, hands the driver each job whose retry is due, and files
+    unclaimed received faxes every ``archive_check_s``. Run by the supervisor like a driver
+    (restarted on failure, in status)."""
 
     name = "fax-register"
 
     def __init__(self, services: Any, ledger: Ledger, writer: Executor):
         self.services, self.ledger, self.writer = services, ledger, writer
         self.restored = 0
+        self.retried = 0
         self.archived = 0
         self.last_sweep: str | None = None
 
@@ -82,23 +124,28 @@ class RegisterKeeper:
 
         fax = self.services.config.sections["fax"]
         loop = asyncio.get_running_loop()
-        if "fax" in self.services.drivers:
-            self.restored = await loop.run_in_executor(self.writer, restore_queues, self.ledger,
-                                                       self.services.drivers["fax"])
+        driver = self.services.drivers.get("fax")
+        if driver is not None:
+            self.restored = await loop.run_in_executor(self.writer, restore_queues, self.ledger, driver)
             log.info("fax.queues_restored", jobs=self.restored)
 
         def sweep() -> list[int]:
             with self.ledger.transaction() as session:
                 return incoming.archive_unclaimed(session, self.ledger.clock(), fax.archive_after_days)
 
+        next_sweep = 0.0
         while True:
-            archived = await loop.run_in_executor(self.writer, sweep)
-            self.archived += len(archived)
-            self.last_sweep = self.ledger.clock().isoformat()
-            if archived:
-                log.info("fax.archived", entries=archived, after_days=fax.archive_after_days)
-            await asyncio.sleep(fax.archive_check_s)
+            if driver is not None:
+                self.retried += await loop.run_in_executor(self.writer, submit_due, self.ledger, driver)
+            if loop.time() >= next_sweep:
+                archived = await loop.run_in_executor(self.writer, sweep)
+                self.archived += len(archived)
+                self.last_sweep = self.ledger.clock().isoformat()
+                next_sweep = loop.time() + fax.archive_check_s
+                if archived:
+                    log.info("fax.archived", entries=archived, after_days=fax.archive_after_days)
+            await asyncio.sleep(min(RETRY_CHECK_S, fax.archive_check_s))
 
     def status(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": "fax-register", "restored_jobs": self.restored,
+        return {"name": self.name, "kind": "fax-register", "restored_jobs": self.restored, "retries_handed_over": self.retried,
                 "archived": self.archived, "last_sweep": self.last_sweep}

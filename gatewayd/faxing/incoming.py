@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from gatewayd import audit, events, tenants, tickets
 from gatewayd.audit import DAEMON, Caller
 from gatewayd.errors import Conflict, InvalidValue, NotFound
-from gatewayd.faxing import notify
+from gatewayd.faxing import jobs, notify
 from gatewayd.faxing.charges import pages_received
 from gatewayd.ledger import utcnow
 from gatewayd.models import (
@@ -52,12 +52,14 @@ def _bare(text: str) -> str:
 
 
 def matcher(services: Any, clock: Callable[[], datetime] = utcnow) -> events.Matcher:
-    """``events.Matcher`` for ``fax_call``: registers a received fax, returns its pickup ticket
-    when a routing rule knows whose it is (outgoing calls carry their ticket and never get here)."""
+    """``events.Matcher`` for ``fax_call``: an outgoing call is its job's ticket's; a received
+    fax is registered, and its pickup ticket returned when a routing rule knows whose it is."""
 
     def match(session: Session, event: events.EventIn) -> Ticket | None:
         payload = event.payload
-        if payload.get("direction") != "incoming" or pages_received(payload) == 0:
+        if payload.get("direction") == "outgoing":
+            return jobs.ticket_of_call(session, payload)
+        if pages_received(payload) == 0:
             return None  # nothing arrived to pick up; the call record alone says what happened
         fax = services.config.sections.get("fax")
         now = clock()

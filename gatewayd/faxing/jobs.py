@@ -1,5 +1,11 @@
-"""Outgoing fax jobs in the ledger: created from a fax_out ticket, kept in step with the driver's
-queue (``drivers.fax.driver.FaxJobUpdate``), and moving the ticket on when they end.
+"""Outgoing fax jobs: created from a fax_out ticket, their whole life in one state table, the
+database row as the truth, and moving the ticket on when they end.
+
+The driver (``drivers.fax.driver``) is told "send these pages" (``FaxJob``) and reports what
+happened: ``CallStarted``, the call's ``FaxCall`` record, or ``JobNotSent``. Everything else --
+counting tries, which pages are delivered, retry or give up (``next_step``, HylaFAX's back-off),
+handing the job back to the driver when a retry is due, cancelling -- happens here, through
+``TRANSITIONS``, each change audited.
 
 * submitted: an ``open`` ticket is started (``in_progress``); the job is ``queued``.
 * ``done`` (every page confirmed): the ticket is finished (``awaiting_customer``: the guest signs).
@@ -7,20 +13,22 @@ queue (``drivers.fax.driver.FaxJobUpdate``), and moving the ticket on when they 
   still running or already got through.
 * ``cancelled`` by staff: the ticket is left as it is for staff to decide (resend or cancel it).
 
-Each call of a job is a ``fax_call`` event on the ticket, billed when stored (``charges.py``);
-these rows add the queue state and are the outgoing register (发报记录本).
+Each call of a job is a ``fax_call`` event on the job's ticket, billed when stored
+(``charges.py``) in the same transaction that moves the job on; these rows add the queue state
+and are the outgoing register (发报记录本).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from drivers.fax.record import HangupCode
 from gatewayd import audit, tickets
 from gatewayd.audit import Caller
 from gatewayd.errors import Conflict, NotFound
@@ -34,11 +42,73 @@ from gatewayd.models import (
     TicketState,
 )
 
+if TYPE_CHECKING:
+    from drivers.fax.config import RetryPolicy  # pyserial only where modems are configured
+
 log = structlog.get_logger("gatewayd.fax")
 
 S = FaxJobState
 ACTIVE = frozenset({S.QUEUED, S.SENDING, S.RETRY_WAIT})
+FINAL = frozenset({S.DONE, S.FAILED, S.CANCELLED})
 SUBMITTABLE = frozenset({TicketState.OPEN, TicketState.IN_PROGRESS})
+
+#: The whole job state machine: what happened -> (the states it can happen in, where it may go).
+TRANSITIONS: dict[str, tuple[frozenset[FaxJobState], frozenset[FaxJobState]]] = {
+    "call_started": (frozenset({S.QUEUED}), frozenset({S.SENDING})),
+    "call_ended": (frozenset({S.SENDING}), frozenset({S.DONE, S.RETRY_WAIT, S.FAILED})),
+    "not_sent": (frozenset({S.QUEUED, S.SENDING}), frozenset({S.FAILED})),
+    "due": (frozenset({S.RETRY_WAIT}), frozenset({S.QUEUED})),  # handed to the driver again
+    "restored": (frozenset({S.SENDING}), frozenset({S.QUEUED})),  # the daemon stopped mid-call
+    "cancel": (ACTIVE, frozenset({S.CANCELLED})),
+    # The call staff cancelled had delivered every page before it was cut short.
+    "delivered_anyway": (frozenset({S.CANCELLED}), frozenset({S.DONE})),
+}
+
+#: No point in calling again: the far machine cannot take what we send.
+_NOT_RETRIED = frozenset({HangupCode.INCOMPATIBLE})
+
+
+def next_step(policy: RetryPolicy, job: FaxJob, code: HangupCode, reason: str, now: datetime
+              ) -> tuple[FaxJobState, datetime | None, str]:
+    """After a call of ``job`` (its tries and delivered pages already count it): done, retry
+    when, or give up. A job is done only when every page was delivered."""
+    if job.pages_delivered >= job.pages:
+        return S.DONE, None, ""
+    if job.pages_delivered:
+        reason = f"{reason} ({job.pages_delivered} of {job.pages} pages delivered)"
+    if code in _NOT_RETRIED:
+        return S.FAILED, None, reason
+    if job.tries >= policy.max_tries:
+        return S.FAILED, None, f"{reason}; gave up after {job.tries} tries"
+    if code is HangupCode.RTN_REFUSED:
+        # The line and the far end work; it only wants the page again (RTN retransmit policy,
+        # the resend it would not take in that call): call back at once.
+        return S.RETRY_WAIT, now, f"{reason}: sending it again"
+    delay = policy.busy_s if code is HangupCode.BUSY else policy.other_s
+    return S.RETRY_WAIT, now + timedelta(seconds=delay), reason
+
+
+def _move(session: Session, caller: Caller, now: datetime, job: FaxJob, action: str,
+          target: FaxJobState, **fields: Any) -> None:
+    """The one place a job changes state: checked against ``TRANSITIONS``, audited, and the
+    ticket moved on when the job ends."""
+    sources, targets = TRANSITIONS[action]
+    if S(job.state) not in sources or target not in targets:
+        raise Conflict(f"fax job {job.id} is {job.state}; it cannot go to {target} by {action}")
+    before = {"state": job.state, "tries": job.tries}
+    job.state = target.value
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.updated_at = now
+    job.finished_at = now if target in FINAL else None
+    session.flush()
+    audit.write(session, caller, now, f"fax_job.{action}", "fax_job", str(job.id), before,
+                {"state": job.state, "tries": job.tries, "delivered": job.pages_delivered,
+                 "reason": job.reason, "next_try_at": _iso(job.next_try_at)})
+    log.info("fax.job", job=job.id, ticket=job.ticket.number, action=action, state=job.state,
+             tries=job.tries, reason=job.reason)
+    if target in FINAL:
+        _move_ticket(session, caller, now, job)
 
 
 def fax_ticket(session: Session, number: str, *, lock: bool = False) -> Ticket:
@@ -74,25 +144,86 @@ def find(session: Session, job_id: int | str, *, lock: bool = False) -> FaxJob:
     return job
 
 
-def apply_update(session: Session, caller: Caller, now: datetime, update: Any) -> None:
-    """The driver's word on a job (``FaxJobUpdate``); the ticket moves on when the job ends."""
-    job = find(session, update.job_id, lock=True)
-    before = {"state": job.state, "tries": job.tries}
-    job.state = S(update.state.value).value
-    job.tries = update.tries
-    job.delivered = {"pages": list(update.delivered)}
-    job.pages_delivered = len(update.delivered)
-    job.next_try_at = update.next_try_at
-    job.reason = update.reason
-    job.last_call_id = update.call_id or job.last_call_id
-    job.updated_at = now
-    if S(job.state) not in ACTIVE:
-        job.finished_at = now
-    session.flush()
-    audit.write(session, caller, now, "fax_job.update", "fax_job", str(job.id), before,
-                {"state": job.state, "tries": job.tries, "delivered": job.pages_delivered,
-                 "reason": job.reason, "next_try_at": _iso(job.next_try_at)})
-    _move_ticket(session, caller, now, job)
+def call_started(session: Session, caller: Caller, now: datetime, job_id: str) -> None:
+    """The driver began a call for the job: one more try."""
+    job = find(session, job_id, lock=True)
+    if S(job.state) is S.CANCELLED:
+        return  # staff cancelled it as the call began; the driver is cutting it short
+    _move(session, caller, now, job, "call_started", S.SENDING, tries=job.tries + 1,
+          next_try_at=None)
+
+
+def not_sent(session: Session, caller: Caller, now: datetime, job_id: str, reason: str) -> None:
+    job = find(session, job_id, lock=True)
+    if S(job.state) in FINAL:
+        return
+    _move(session, caller, now, job, "not_sent", S.FAILED, reason=reason, next_try_at=None)
+
+
+def ticket_of_call(session: Session, payload: dict[str, Any]) -> Ticket | None:
+    """An outgoing call is on its job's ticket (the driver knows only the job)."""
+    try:
+        return find(session, payload["job_id"]).ticket
+    except (KeyError, TypeError, ValueError, NotFound):
+        return None  # a hand-entered call without a job of ours: staff attach it
+
+
+def call_ended(session: Session, caller: Caller, now: datetime, policy: RetryPolicy,
+               payload: dict[str, Any]) -> None:
+    """A job's call record is stored: its pages count, and the job is done, waits or fails."""
+    job = find(session, payload["job_id"], lock=True)
+    if job.last_call_id == payload["call_id"]:
+        return  # this call was applied already (the record re-attached)
+    delivered = sorted(set(job.delivered.get("pages", [])) | {
+        p["page"] for p in payload.get("pages", []) if p.get("delivered")})
+    fields = {"delivered": {"pages": delivered}, "pages_delivered": len(delivered),
+              "last_call_id": payload["call_id"]}
+    if S(job.state) is S.CANCELLED:
+        if len(delivered) < job.pages:
+            for name, value in fields.items():
+                setattr(job, name, value)
+            return
+        _move(session, caller, now, job, "delivered_anyway", S.DONE,
+              reason="every page delivered before the call was cut short", **fields)
+        return
+    if S(job.state) is not S.SENDING:
+        # A record for a job that is not sending: it was restored and requeued after the daemon
+        # stopped mid-call. Count its pages; the state is the queue's.
+        for name, value in fields.items():
+            setattr(job, name, value)
+        return
+    for name, value in fields.items():
+        setattr(job, name, value)
+    hangup = payload.get("hangup") or {}
+    code = HangupCode(hangup.get("code", HangupCode.MODEM_ERROR.value))
+    target, when, reason = next_step(policy, job, code, hangup.get("reason") or code.value, now)
+    _move(session, caller, now, job, "call_ended", target, next_try_at=when, reason=reason)
+
+
+def due(session: Session, caller: Caller, now: datetime) -> list[FaxJob]:
+    """Jobs whose retry is due, now ``queued`` again: the caller hands them to the driver."""
+    rows = list(session.scalars(select(FaxJob).where(
+        FaxJob.state == S.RETRY_WAIT.value, FaxJob.next_try_at <= now).order_by(FaxJob.id).with_for_update()))
+    for job in rows:
+        _move(session, caller, now, job, "due", S.QUEUED)
+    return rows
+
+
+def to_restore(session: Session, caller: Caller, now: datetime) -> list[FaxJob]:
+    """At start the driver's queues are empty: the jobs it must hold again (a call the daemon
+    stopped in the middle of is made again)."""
+    rows = list(session.scalars(select(FaxJob).where(
+        FaxJob.state.in_([S.QUEUED.value, S.SENDING.value])).order_by(FaxJob.id).with_for_update()))
+    for job in rows:
+        if S(job.state) is S.SENDING:
+            _move(session, caller, now, job, "restored", S.QUEUED)
+    return rows
+
+
+def pages_to_send(job: FaxJob) -> tuple[int, ...]:
+    """A retry sends only the pages the far end has not confirmed, as HylaFAX does."""
+    delivered = set(job.delivered.get("pages", []))
+    return tuple(n for n in range(1, job.pages + 1) if n not in delivered)
 
 
 def _move_ticket(session: Session, caller: Caller, now: datetime, job: FaxJob) -> None:
@@ -110,20 +241,7 @@ def _move_ticket(session: Session, caller: Caller, now: datetime, job: FaxJob) -
 def cancel(session: Session, caller: Caller, now: datetime, job: FaxJob, reason: str) -> None:
     if S(job.state) not in ACTIVE:
         raise Conflict(f"fax job {job.id} is {job.state}; only a queued, waiting or sending job can be cancelled")
-    before = {"state": job.state}
-    job.state = S.CANCELLED.value
-    job.reason = reason
-    job.next_try_at = None
-    job.updated_at = job.finished_at = now
-    session.flush()
-    audit.write(session, caller, now, "fax_job.cancel", "fax_job", str(job.id), before,
-                {"state": job.state, "reason": reason})
-
-
-def unfinished(session: Session) -> list[FaxJob]:
-    """Jobs the driver must (again) hold: after a restart its queues start empty."""
-    return list(session.scalars(select(FaxJob).where(FaxJob.state.in_([s.value for s in ACTIVE]))
-                                .order_by(FaxJob.id)))
+    _move(session, caller, now, job, "cancel", S.CANCELLED, reason=reason, next_try_at=None)
 
 
 def view(job: FaxJob) -> dict[str, Any]:

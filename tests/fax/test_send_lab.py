@@ -70,7 +70,7 @@ def send(fax_lab, tmp_path, n, number="5550199", peer_kw=None, fax_pages=None, *
     peer = fax_lab(speed=SPEED, **(peer_kw or {}))
     modem = modem_for(peer, tmp_path, **modem_kw)
     try:
-        call = modem.send_fax(fax_pages or pages(n), number, job_id="job-7", ticket_ref="T-42")
+        call = modem.send_fax(fax_pages or pages(n), number, job_id="job-7")
     finally:
         modem.close()
     return call, peer
@@ -85,7 +85,7 @@ def test_send_pages(fax_lab, tmp_path, n):
     assert [p.attempts[0].status for p in call.pages] == [PageStatus.CONFIRMED] * n
     assert call.remote_station_id == "+1 555 0100"
     assert call.direction is Direction.OUTGOING and call.number == "5550199"
-    assert call.job_id == "job-7" and call.ticket_ref == "T-42" and call.natural_key
+    assert call.job_id == "job-7" and call.natural_key
     assert call.bit_rate == 14400 and call.duration_s > 0
     assert far["status"] == "OK" and far["pages_rx"] == n and far["bad_rows"] == 0
     assert far["remote_ident"].strip() == STATION

@@ -190,7 +190,7 @@ def test_rtn_on_the_last_page_is_resent_on_the_next_call_at_once(fax_lab, fax_da
     assert [[(p["page"], [a["status"] for a in p["attempts"]]) for p in c["payload"]["pages"]] for c in calls] == [
         [(1, ["MCF"]), (2, ["RTN"])], [(2, ["MCF"])]]
     audit = d.client().get(f"/audit?entity=fax_job&id={job['id']}")
-    waits = [a["after"] for a in audit if a["action"] == "fax_job.update" and a["after"]["state"] == "retry_wait"]
+    waits = [a["after"] for a in audit if a["action"] == "fax_job.call_ended" and a["after"]["state"] == "retry_wait"]
     assert len(waits) == 1 and "sending it again" in waits[0]["reason"]
 
     lines = d.client().get(f"/tickets/{ticket}")["charges"]
@@ -400,9 +400,9 @@ def test_a_waiting_job_survives_a_restart(fax_lab, fax_daemon, tmp_path):  # noq
     job = json.loads(d.ctl("--json", "fax", "send", ticket, HK, str(note)).stdout)
     wait_for(lambda: d.client().get(f"/fax/jobs/{job['id']}")["state"] == "retry_wait", 30, d, "a retry after BUSY")
     d.stop()
-    d.start()  # the driver's queues start empty: the store hands the job back, tries counted on
+    d.start()  # the driver's queues start empty: the job row, the truth, hands it back when due
     final = wait_for(lambda: (j := d.client().get(f"/fax/jobs/{job['id']}"))["state"] == "failed" and j,
                      60, d, "giving up after 3 tries across the restart")
     assert final["tries"] == 3 and len(fax_calls(d, ticket=ticket)) == 3
     register = next(x for x in d.client().get("/status")["devices"] if x["driver"] == "fax-register")
-    assert register["restored_jobs"] == 1
+    assert register["retries_handed_over"] == 2  # tries 2 and 3, each when its wait was over
