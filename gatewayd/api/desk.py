@@ -6,13 +6,16 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from gatewayd.api.app import MONEY, Api, Call, Route, obj
 from gatewayd import tickets
 from gatewayd.desk import complaints, due, mail, papers, registers, rooms
 from gatewayd.desk.common import day_range, local_date
-from gatewayd.errors import InvalidValue
+from gatewayd.api.server import Response
+from gatewayd.errors import InvalidValue, NotFound
 from gatewayd.models import BookingState, MailKind, MailState
 
 DATE = {"type": "string", "pattern": r"\d{4}-\d{2}-\d{2}", "description": "a local date like 2026-11-26"}
@@ -304,6 +307,22 @@ def list_typing_files(api: Api, call: Call) -> list[dict[str, Any]]:
         return registers.files(s, tickets.find(s, call.params["id"]))
 
 
+def typing_file(api: Api, call: Call) -> Response:
+    """A kept typed file, for a reprint or a correction; gone once its keeping has ended."""
+    with api.ledger.transaction() as s:
+        row = registers.find_file(s, call.params["id"])
+        if row.deleted_at is not None:
+            raise NotFound(f"typed file {row.id} ({row.filename}) was deleted on {row.deleted_at.isoformat()}, "
+                           f"its keeping having ended")
+        path, name = Path(row.path), row.filename
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as err:
+        raise NotFound(f"typed file {call.params['id']} is missing from the spool ({path})") from err
+    return Response(200, data, "application/octet-stream",
+                    [("content-disposition", f"attachment; filename*=UTF-8''{quote(name)}")])
+
+
 def typing_register(api: Api, call: Call) -> list[dict[str, Any]]:
     since, until = day_range(call.query.get("date"), api.ledger.timezone)
     with api.ledger.transaction() as s:
@@ -422,6 +441,8 @@ ROUTES: list[Route] = [
               content_base64={"type": "string", "minLength": 1, "maxLength": 1 << 30}, keep_until=DATE)),
     Route("GET", "/tickets/{id}/typing-files", "A typing ticket's kept files (deleted ones with their date)",
           list_typing_files),
+    Route("GET", "/typing-files/{id:int}", "A kept typed file's content (gone once its keeping has ended)",
+          typing_file),
     Route("GET", "/registers/typing", "The typing register (打字服务记录本) for a day", typing_register,
           query={"date": DATE}),
     Route("GET", "/registers/copy", "The copy register (复印服务记录本) for a day", copy_register,

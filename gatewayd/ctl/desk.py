@@ -282,6 +282,12 @@ def typing_files(args: argparse.Namespace, client: Client) -> Result:
                            local(f["stored_at"]), local(f["deleted_at"])) for f in items], numeric=(2,))
 
 
+def typing_fetch(args: argparse.Namespace, client: Client) -> Result:
+    data = client.request_bytes("GET", f"/typing-files/{args.file}")
+    Path(args.out).write_bytes(data)
+    return {"file": args.file, "out": args.out, "bytes": len(data)}, f"wrote {args.out} ({len(data)} bytes)"
+
+
 def register_view(args: argparse.Namespace, client: Client) -> Result:
     items = client.get(f"/registers/{args.which}", date=args.date)
     if args.which == "typing":
@@ -468,6 +474,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = t.add_parser("files", help="a typing ticket's kept files")
     p.add_argument("ticket")
     p.set_defaults(handler=typing_files)
+    p = t.add_parser("fetch", help="save a kept typed file (for a reprint)")
+    p.add_argument("file", type=int)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.set_defaults(handler=typing_fetch)
     p = sub.add_parser("register", help="the typing (打字服务记录本) or copy (复印服务记录本) register")
     p.add_argument("which", choices=["typing", "copy"])
     p.add_argument("--date", help="local date, e.g. 2026-11-30 (default: all)")

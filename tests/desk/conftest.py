@@ -55,6 +55,10 @@ class Desk:
             raise Refused(response.status, payload["detail"])
         return payload
 
+    def request_raw(self, method: str, path: str) -> tuple[int, bytes]:
+        response = asyncio.run(self.api.handle(Request(method, path, {}, b"", self.caller, 1000)))
+        return response.status, response.body
+
     def get(self, path: str, **query: Any) -> Any:
         return self.request("GET", path, **query)
 

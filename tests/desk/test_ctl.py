@@ -59,3 +59,6 @@ def test_a_mornings_mail_a_complaint_and_a_booking_with_gatewayctl(daemon: Daemo
     memo.write_text("备忘录 memo\n", encoding="utf-8")
     assert "kept until 2099-01-31" in _ok(daemon, "typing", "keep", typing, str(memo), "--until", "2099-01-30")
     assert typing in _ok(daemon, "register", "typing") and "memo.txt" in _ok(daemon, "typing", "files", typing)
+    file_id = json.loads(_ok(daemon, "--json", "typing", "files", typing))[0]["id"]
+    _ok(daemon, "typing", "fetch", str(file_id), "--out", str(daemon.directory / "reprint.txt"))
+    assert (daemon.directory / "reprint.txt").read_text(encoding="utf-8") == "备忘录 memo\n"

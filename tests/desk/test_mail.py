@@ -131,3 +131,13 @@ def test_accountable_item_runs_the_notify_command_after_commit(desk: Desk, tmp_p
     env = calls[0]["env"]
     assert (env["GATEWAYD_MAIL_CONTACT"], env["GATEWAYD_MAIL_PHONE"], env["GATEWAYD_MAIL_TRACKING"]) == (
         "Ms Li", "021-5555-0101", "PN-0042")
+
+
+@pytest.mark.parametrize("path", ["/mail/{id}", "/complaints/{id}"])
+def test_register_entries_cannot_be_deleted(desk: Desk, path: str) -> None:
+    item = desk.post("/mail", {"kind": "letter", "company": "Acme Trading Ltd"})
+    complaint = desk.post("/complaints", {"complainant": "x", "subject": "y", "department": "d"})
+    target = path.format(id=item["id"] if path.startswith("/mail") else complaint["id"])
+    status, _ = desk.request_raw("DELETE", target)
+    assert status == 405
+    assert desk.get(target)["id"] in (item["id"], complaint["id"])

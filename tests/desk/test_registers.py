@@ -41,8 +41,11 @@ def test_kept_file_deleted_when_its_date_passes_never_before(desk: Desk) -> None
 
     desk.advance(days=2, hours=14, minutes=59)  # 2 Dec 23:59 local: still kept, though the ticket is settled
     assert _sweep(desk) == [] and path.exists()
+    assert desk.request_raw("GET", f"/typing-files/{kept['id']}") == (200, base64.b64decode(DOC))
     desk.advance(minutes=2)
     assert _sweep(desk) == [kept["id"]] and not path.exists()
+    status, body = desk.request_raw("GET", f"/typing-files/{kept['id']}")
+    assert status == 404 and b"was deleted on" in body
     listed = desk.get(f"/tickets/{number}/typing-files")
     assert listed[0]["deleted_at"] == desk.now.isoformat() and listed[0]["filename"] == "合同.txt"
     deletion = desk.get("/audit", entity="ticket", id=number)[0]
