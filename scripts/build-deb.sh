@@ -50,7 +50,9 @@ fi
 install -d "$stage/usr/bin"
 ln -s ../lib/gatewayd/bin/gatewayd "$stage/usr/bin/gatewayd"
 ln -s ../lib/gatewayd/bin/gatewayctl "$stage/usr/bin/gatewayctl"
-install -D -m 0644 systemd/gatewayd.service "$stage/lib/systemd/system/gatewayd.service"
+for unit in gatewayd.service gatewayd-backup.service gatewayd-backup.timer; do
+    install -D -m 0644 "systemd/$unit" "$stage/lib/systemd/system/$unit"
+done
 install -D -m 0644 systemd/gatewayd.sysusers "$stage/usr/lib/sysusers.d/gatewayd.conf"
 install -D -m 0644 systemd/gatewayd.tmpfiles "$stage/usr/lib/tmpfiles.d/gatewayd.conf"
 # The package creates the staff group, so its configuration names it (the example cannot: the

@@ -18,6 +18,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -34,6 +35,7 @@ pytestmark = [
 ]
 
 UNIT = Path("/lib/systemd/system/gatewayd.service")
+NIGHTLY = Path("/lib/systemd/system/gatewayd-backup.service")
 CONFIG = Path("/etc/gatewayd/gatewayd.toml")
 STATE = Path("/var/lib/gatewayd")
 WANTS = Path("/etc/systemd/system/multi-user.target.wants/gatewayd.service")
@@ -42,7 +44,8 @@ STAFF, STRANGER = "gwtest-alice", "gwtest-bob"
 #: What the package and this test create; none may exist before, none is left after.
 USERS = ("gatewayd", STAFF, STRANGER)
 GROUPS = ("gatewayd", "gatewayd-staff")
-PATHS = (Path("/etc/gatewayd"), STATE, Path("/run/gatewayd"), Path("/usr/lib/gatewayd"))
+BACKUPS = Path("/var/backups/gatewayd")
+PATHS = (Path("/etc/gatewayd"), STATE, Path("/run/gatewayd"), Path("/usr/lib/gatewayd"), BACKUPS)
 
 
 def _run(*argv: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -190,9 +193,10 @@ def test_install_run_upgrade_downgrade_and_purge(clean_machine: None, tmp_path: 
     assert "gatewayd-staff" in [g.gr_name for g in grp.getgrall() if "gatewayd" in g.gr_mem]
     assert STATE.is_dir() and pwd.getpwnam("gatewayd").pw_uid != 0
 
-    # systemd-analyze verify, on the installed unit and the installed paths
-    verify = _run("systemd-analyze", "verify", str(UNIT), check=False)
-    assert verify.returncode == 0 and verify.stderr == "", verify.stderr
+    # systemd-analyze verify, on the installed units and the installed paths
+    for unit in (UNIT, NIGHTLY, NIGHTLY.with_suffix(".timer")):
+        verify = _run("systemd-analyze", "verify", str(unit), check=False)
+        assert verify.returncode == 0 and verify.stderr == "", (unit, verify.stderr)
 
     # edit the configuration; gatewayd check-config
     CONFIG.write_text(CONFIG.read_text().replace('name = "Tower A Business Centre"', 'name = "Tower B Desk"'))
@@ -218,6 +222,34 @@ def test_install_run_upgrade_downgrade_and_purge(clean_machine: None, tmp_path: 
     stranger = ctl("status", user=STRANGER)
     assert stranger.returncode == 3
     assert "Permission denied" in stranger.stderr and "usermod -aG gatewayd-staff gwtest-bob" in stranger.stderr
+
+    # gatewayctl backup FILE (staff), and the nightly timer's job: its ExecStart lines as its User=
+    home = Path(tempfile.mkdtemp(prefix="gwtest-alice-"))
+    try:
+        shutil.chown(home, STAFF)
+        backup = home / "ledger.backup"
+        assert ctl("backup", str(backup), user=STAFF).returncode == 0
+        assert ctl("backup", str(home / "theirs.backup"), user=STRANGER).returncode == 3
+        nightly = NIGHTLY.read_text()
+        assert not Path("/etc/systemd/system/timers.target.wants/gatewayd-backup.timer").is_symlink()  # off
+        for line in re.findall(r"^ExecStart=(.+)$", nightly, re.M):
+            _run("runuser", "-u", re.search(r"^User=(.+)$", nightly, re.M).group(1), "--",
+                 *shlex.split(line.replace("%%", "%")))
+        day = time.strftime("%a")
+        assert (BACKUPS / f"ledger-{day}.backup").read_bytes()[:16] == b"SQLite format 3\x00"
+        assert "spool/" in _run("tar", "-tzf", str(BACKUPS / f"spool-{day}.tar.gz")).stdout
+
+        # systemctl stop gatewayd; gatewayd restore FILE; systemctl start gatewayd
+        later = json.loads(ctl("--json", "ticket", "open", "errand", "--guest", "later", "--phone", "2",
+                               user=STAFF).stdout)["id"]
+        daemon.stop()
+        assert _run("/usr/bin/gatewayd", "restore", str(backup)).returncode == 0
+    finally:
+        shutil.rmtree(home)
+    assert (STATE / "gatewayd.sqlite3").owner() == "gatewayd"
+    daemon.start()
+    assert json.loads(ctl("--json", "ticket", "show", ticket, user=STAFF).stdout) == before
+    assert ctl("ticket", "show", later, user=STAFF).returncode == 1  # after the backup: gone with the restore
     daemon.stop()
 
     # dpkg -i of the next version: the edited configuration is kept, the schema migrated, nothing lost
@@ -242,8 +274,7 @@ def test_install_run_upgrade_downgrade_and_purge(clean_machine: None, tmp_path: 
 
     # dpkg --purge gatewayd: the configuration goes, the ledger stays (and says so)
     purged = dpkg("--purge", "gatewayd")
-    assert "/var/lib/gatewayd (the ledger, receipts and received faxes)" in purged.stdout
-    assert "is kept" in purged.stdout
+    assert "/var/lib/gatewayd (the ledger, receipts and received faxes)\n  is kept" in purged.stdout
     assert not Path("/etc/gatewayd").exists() and not Path("/usr/bin/gatewayd").exists()
-    assert (STATE / "gatewayd.sqlite3").is_file()
+    assert (STATE / "gatewayd.sqlite3").is_file() and (BACKUPS / f"ledger-{day}.backup").is_file()
     assert not WANTS.is_symlink() and not ENABLED_STATE.exists()
