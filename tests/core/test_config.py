@@ -60,6 +60,12 @@ BROKEN = [
      "database.url: must be a sqlite:// or postgresql:// URL, got 'mysql://x'"),
     ("[site]\nname = \"A\"\n[logging]\nlevel = \"loud\"\n",
      "logging.level: must be one of debug, info, warning, error, got 'loud'"),
+    ("[site]\nname = \"A\"\n[desk]\nmail_hold_days = 0\n", "desk.mail_hold_days: must be positive, got 0"),
+    ("[site]\nname = \"A\"\n[desk]\nnotify_command = \"notify.sh\"\n",
+     "desk.notify_command: must be a list, got str 'notify.sh'"),
+    ("[site]\nname = \"A\"\n[desk]\nnotify_command = [\"x\", 1]\n",
+     "desk.notify_command: must be a list of strings, got ['x', 1]"),
+    ("[site]\nname = \"A\"\n[desk]\nsweep_s = \"5\"\n", "desk.sweep_s: must be a number, got str '5'"),
     ("[site\nname = \"A\"\n", "not valid TOML: "),
     ("[site]\nname = \"A\"\nsite = 3\n[database]\nurl = 7\n", "database.url: must be a string, got int 7"),
 ]
