@@ -1,5 +1,10 @@
 """The T.30 engine for Class 1 modems, sans-IO: both roles, one transition table.
 
+The table is data at the end of this file: ``_TABLE`` (state, signal) -> action, ``_ANY_STATE``
+for what every state does alike, and ``_LEADS_TO``, the states each action may leave the engine
+in; ``transition(state, signal)`` is the one row ``handle`` follows, and ``docs/T30.md`` is drawn
+from ``transitions()`` (``python -m drivers.fax.t30``).
+
 Input: the modem's answer to the previous command (``class1`` events) and ``now`` from a
 monotonic clock. Output: the next Class 1 command. The engine never sleeps and never reads a
 port; ``modem.py`` is the thin loop that does. Its record of the call (``outcome``) feeds the
@@ -317,8 +322,7 @@ class T30Engine:
                                    Signal.CARRIER_LOST):
             self._connected = now
         before = self.state
-        handler = _TABLE.get((self.state, signal)) or _ANY_STATE.get(signal) or T30Engine._unexpected
-        command = handler(self, event, now)
+        command = transition(self.state, signal).action(self, event, now)
         self.trace.append((now, before, signal, self.state))
         return command
 
@@ -1149,3 +1153,116 @@ _ANY_STATE: dict[Signal, Handler] = {
     G.CARRIER_LOST: T30Engine._on_carrier_lost,
     G.MODEM_FAILED: T30Engine._on_modem_failed,
 }
+
+#: Where each action may leave the engine (which one, its own branches decide: a policy, the
+#: tries left, the last page or not). ``STAY``: the state it was in. The back-to-back tests check
+#: every step they make against this; ``docs/T30.md`` is drawn from it (``diagram``).
+STAY = None
+_LEADS_TO: dict[Handler, frozenset[State | None]] = {h: frozenset(to) for h, to in {
+    T30Engine._on_call_failed: {S.HANGING_UP},
+    T30Engine._await_dis: {S.HANGING_UP, S.S_WAIT_DIS},
+    T30Engine._on_dis: {S.SEND_DCN, S.S_SEND_DCS},
+    T30Engine._send_tcf: {S.S_SEND_TCF},
+    T30Engine._await_cfr: {S.S_WAIT_CFR},
+    T30Engine._repeat_dcs: {S.SEND_DCN, S.S_SEND_DCS},
+    T30Engine._on_ftt: {S.SEND_DCN, S.S_SEND_DCS},
+    T30Engine._send_page: {S.S_SEND_PAGE, S.S_SEND_BLOCK},
+    T30Engine._send_ppm: {S.S_SEND_PPM},
+    T30Engine._await_mcf: {S.S_WAIT_MCF},
+    T30Engine._repeat_ppm: {S.SEND_DCN, S.S_SEND_PPM},
+    T30Engine._on_page_answer: {S.SEND_DCN, S.S_SEND_DCS, S.S_SEND_PAGE},
+    T30Engine._send_pps: {S.S_SEND_PPS},
+    T30Engine._await_pps_answer: {S.S_WAIT_PPS_ANSWER},
+    T30Engine._repeat_pps: {S.SEND_DCN, S.S_SEND_PPS},
+    T30Engine._on_block_confirmed: {S.S_SEND_BLOCK, S.SEND_DCN, S.S_SEND_DCS},
+    T30Engine._on_ppr: {S.S_SEND_BLOCK, S.S_SEND_CTC, S.S_SEND_EOR},
+    T30Engine._await_ctr: {S.S_WAIT_CTR},
+    T30Engine._repeat_ctc: {S.SEND_DCN, S.S_SEND_CTC},
+    T30Engine._on_ctr: {S.S_SEND_BLOCK},
+    T30Engine._await_err: {S.S_WAIT_ERR},
+    T30Engine._repeat_eor: {S.SEND_DCN, S.S_SEND_EOR},
+    T30Engine._on_rnr: {S.SEND_DCN, S.S_SEND_RR},
+    T30Engine._await_rr_answer: {S.S_WAIT_RR_ANSWER},
+    T30Engine._repeat_rr: {S.SEND_DCN, S.S_SEND_RR},
+    T30Engine._await_dcs: {S.R_WAIT_DCS},
+    T30Engine._repeat_dis: {S.SEND_DCN, S.R_SEND_DIS},
+    T30Engine._on_dcs: {S.R_WAIT_TCF},
+    T30Engine._on_tcf: {S.R_SEND_CFR, S.R_SEND_FTT},
+    T30Engine._send_ftt: {S.R_SEND_FTT},
+    T30Engine._await_page: {S.R_WAIT_PAGE, S.R_WAIT_BLOCK},
+    T30Engine._await_command: {S.R_WAIT_COMMAND},
+    T30Engine._on_page: {S.R_WAIT_PPM},
+    T30Engine._on_ppm: {S.R_SEND_RESPONSE},
+    T30Engine._repeat_response: {S.R_WAIT_COMMAND, S.R_SEND_RESPONSE},
+    T30Engine._after_response: {S.R_WAIT_DCS, S.R_WAIT_PAGE, S.R_WAIT_BLOCK, S.R_SEND_DIS,
+                                S.SEND_DCN, S.R_WAIT_DCN},
+    T30Engine._await_ppm_again: {S.SEND_DCN, STAY},
+    T30Engine._page_lost: {S.SEND_DCN},
+    T30Engine._on_block: {S.R_WAIT_PPS},
+    T30Engine._await_ecm_command: {S.R_WAIT_PPS},
+    T30Engine._await_ecm_command_again: {S.SEND_DCN, S.R_WAIT_PPS},
+    T30Engine._on_pps: {S.SEND_DCN, S.R_WAIT_PPS, S.R_SEND_ECM_RESPONSE},
+    T30Engine._on_eor: {S.R_SEND_ECM_RESPONSE},
+    T30Engine._on_ctc: {S.SEND_DCN, S.R_WAIT_PPS, S.R_SEND_ECM_RESPONSE},
+    T30Engine._repeat_ecm_response: {S.R_WAIT_PPS, S.R_SEND_ECM_RESPONSE},
+    T30Engine._after_ecm_response: {S.R_WAIT_BLOCK, S.R_SEND_DIS, S.SEND_DCN, S.R_WAIT_DCN},
+    T30Engine._on_dcn: {S.HANGING_UP},
+    T30Engine._on_carrier_lost: {S.HANGING_UP},
+    T30Engine._on_modem_failed: {S.DONE},
+    T30Engine._unexpected: {S.SEND_DCN, S.DONE},
+    T30Engine._hang_up: {S.HANGING_UP},
+    T30Engine._done: {S.DONE},
+}.items()}
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the machine: in ``state``, on ``signal``, ``action`` leaves it in one of ``to``."""
+
+    state: State
+    signal: Signal
+    action: Handler
+    to: frozenset[State]
+
+
+def transition(state: State, signal: Signal) -> Transition:
+    """The row ``handle`` follows for (state, signal): the table, else the any-state rows, else
+    ``_unexpected`` (DCN and hang up as a protocol error)."""
+    action = _TABLE.get((state, signal)) or _ANY_STATE.get(signal) or T30Engine._unexpected
+    return Transition(state, signal, action,
+                      frozenset(state if t is STAY else t for t in _LEADS_TO[action]))
+
+
+def transitions() -> list[Transition]:
+    """Every row the engine can follow, ``_unexpected`` ones left out (they all end the call)."""
+    return [transition(state, signal) for state in State if state is not State.DONE
+            for signal in Signal
+            if (state, signal) in _TABLE or signal in _ANY_STATE]
+
+
+def diagram() -> str:
+    """``docs/T30.md``: the machine as Mermaid state diagrams, sender and receiver apart."""
+    parts = ["# The T.30 engine's states (generated from `drivers/fax/t30.py`; "
+             "`python -m drivers.fax.t30 > docs/T30.md`)\n",
+             "Each edge is one row: `signal / action`. Any signal a state has no row for ends the "
+             "call as a protocol error (DCN, hang up); DCN, carrier loss and a modem failure are "
+             "handled the same in every state and drawn only where they lead somewhere else.\n"]
+    for role, prefix, start in (("Sender", "S_", State.DIALLING), ("Receiver", "R_", State.R_ANSWER)):
+        lines = [f"## {role}\n", "```mermaid", "stateDiagram-v2", f"    [*] --> {start.name}"]
+        for row in transitions():
+            if not (row.state.name.startswith(prefix) or row.state is start):
+                continue
+            if row.action in (T30Engine._on_dcn, T30Engine._on_carrier_lost,
+                              T30Engine._on_modem_failed) and (row.state, row.signal) not in _TABLE:
+                continue
+            for target in sorted(row.to, key=lambda t: t.name):
+                lines.append(f"    {row.state.name} --> {target.name} : "
+                             f"{row.signal.name} / {row.action.__name__.lstrip('_')}")
+        lines += ["    SEND_DCN --> HANGING_UP : SENT / hang_up", "    HANGING_UP --> DONE : SENT / done",
+                  "    DONE --> [*]", "```\n"]
+        parts.append("\n".join(lines))
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(diagram(), end="")
