@@ -33,6 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from gatewayd.api.server import SocketInUse
     from gatewayd.console import ConsoleError
+    from gatewayd.storage import StorageUnavailable
 
     os.umask(UMASK)
     config = _load(args)
@@ -42,6 +43,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                            socket=args.socket and Path(args.socket)).run())
     except (SocketInUse, db.SchemaTooNew, ConsoleError) as err:
         print(f"gatewayd: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    except StorageUnavailable as err:
+        print(f"gatewayd: {err.detail}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK
 

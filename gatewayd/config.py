@@ -138,6 +138,10 @@ SECTIONS: dict[str, dict[str, Key]] = {
         "mode": Key(str, "0660", check=_mode),
         "group": Key(str, "", check=lambda v: v and _group(v)),
         "max_body_bytes": Key(int, 1 << 20, check=_positive),
+        # 0: the descriptor limit less a reserve (api.server.connection_cap)
+        "max_connections": Key(int, 0, check=lambda v: None if v >= 0 else f"must be 0 or more, got {v}"),
+        "request_timeout": Key(int, 10, check=_positive),  # a request's first byte to its last
+        "idle_timeout": Key(int, 60, check=_positive),  # a kept-alive connection between requests
     },
     "logging": {
         "level": Key(str, "info", check=_level),

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatewayd import config as config_mod
-from gatewayd import db, desk, events, faxing, printing, systemd
+from gatewayd import db, desk, events, faxing, printing, storage, systemd
 from gatewayd.api import routes
 from gatewayd.api.app import Api
 from gatewayd.api.server import ApiServer
 from gatewayd.audit import DAEMON
-from gatewayd.ledger import Ledger
+from gatewayd.ledger import Ledger, utcnow
+from gatewayd.storage import StorageHealth
 from gatewayd.services import Services
 from gatewayd.supervisor import Supervisor
 
@@ -123,12 +125,47 @@ class Daemon:
             systemd.notify("WATCHDOG=1")
             await asyncio.sleep(interval)
 
+    async def _check_storage(self, engine: Any, health: StorageHealth, *, starting: bool = False) -> bool:
+        """Probe the database on the writer thread; True when its state changed. At start a
+        database that cannot be written (read-only, unreachable) stops the daemon, named."""
+        loop = asyncio.get_running_loop()
+        try:
+            if starting:
+                await loop.run_in_executor(self._writer, db.migrate, engine)
+            problem, detail = await loop.run_in_executor(self._writer, storage.probe, engine)
+        except DBAPIError as err:
+            problem = storage.cause_of(err, engine)
+            if problem is None:
+                raise
+            detail = str(err.orig).strip().splitlines()[0][:200]
+        changed = health.set(problem, detail, utcnow())
+        if starting and problem in (storage.READ_ONLY, storage.UNREACHABLE):
+            systemd.notify(f"STATUS={health.status_line('')}")
+            raise storage.StorageUnavailable(
+                f"the database at {engine.url.render_as_string(hide_password=True)} is {problem}: {detail}")
+        if changed or (starting and problem):
+            (log.error if problem else log.info)("storage.problem" if problem else "storage.ok",
+                                                 problem=problem, detail=detail)
+        return changed
+
+    async def _watch_storage(self, engine: Any, health: StorageHealth, serving: str, every: float = 5.0) -> None:
+        """The probe again every few seconds (a request may have seen the problem first): the
+        systemd status line follows whatever the state is now."""
+        shown = serving
+        while True:
+            await asyncio.sleep(every)
+            await self._check_storage(engine, health)
+            if (line := health.status_line(serving)) != shown:
+                systemd.notify(f"STATUS={line}")
+                shown = line
+
     async def run(self) -> None:
         config = self.config
         loop = asyncio.get_running_loop()
         keep_private(config)
         engine = db.make_engine(config.database_url)
-        await loop.run_in_executor(self._writer, db.migrate, engine)
+        health = StorageHealth()
+        await self._check_storage(engine, health, starting=True)
         drivers = build_drivers(config, db.session_factory(engine), self._writer)
         self.services = Services(config, {d.name: d for d in drivers})
         matchers, on_matched = ledger_hooks(self.services)
@@ -152,11 +189,14 @@ class Daemon:
             site={k: config.site[k] for k in ("name", "country", "timezone", "currency")},
             services=self.services,
             console=console,
+            storage=health,
         )
         server = ApiServer(
             config.socket_path, api.handle, mode=int(config.api["mode"], 8), group=group,
-            max_body=config.api["max_body_bytes"],
+            max_body=config.api["max_body_bytes"], max_connections=config.api["max_connections"] or None,
+            request_timeout=config.api["request_timeout"], idle_timeout=config.api["idle_timeout"],
         )
+        loop.set_exception_handler(server.log.asyncio_handler)
         await server.start()
         if console is not None:
             await console.start(api)
@@ -166,6 +206,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self._reload)
         interval = systemd.watchdog_interval()
         watchdog = asyncio.create_task(self._watchdog(interval)) if interval else None
+        storage_watch = asyncio.create_task(self._watch_storage(engine, health, f"serving on {config.socket_path}"))
         log.info("daemon.ready", socket=str(config.socket_path), console=console.url if console else None,
                  database=engine.url.render_as_string(hide_password=True))
         systemd.notify(f"READY=1\nSTATUS=serving on {config.socket_path}")
@@ -177,6 +218,7 @@ class Daemon:
             watchdog.cancel()
         if console is not None:
             await console.stop()
+        storage_watch.cancel()
         await server.stop()
         await supervisor.stop()
         self._writer.shutdown(wait=True)  # in-flight writes finish before the process exits

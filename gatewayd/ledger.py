@@ -143,6 +143,12 @@ class Ledger:
             tickets.add_charge(s, caller, self.clock(), ticket, **line)
             return tickets.view(ticket)
 
+    def add_discount(self, caller: Caller, number: str, *, amount: Decimal, reason: str) -> dict[str, Any]:
+        with self.transaction() as s:
+            ticket = tickets.find(s, number, lock=True)
+            tickets.add_discount(s, caller, self.clock(), ticket, amount=amount, reason=reason)
+            return tickets.view(ticket)
+
     def add_payment(self, caller: Caller, number: str, *, amount: Decimal, method: str) -> dict[str, Any]:
         now = self.clock()
         with self.transaction() as s:

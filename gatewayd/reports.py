@@ -101,6 +101,8 @@ def month_bounds(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
         start = datetime.strptime(month, "%Y-%m").replace(tzinfo=zone)
     except ValueError as err:
         raise InvalidValue(f"month must look like 2026-11, got {month!r}") from err
+    if not 1900 <= start.year <= 9998:  # the next month and UTC must still be dates
+        raise InvalidValue(f"month must be between 1900-01 and 9998-12, got {month!r}")
     end = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gatewayd import audit, sequences
 from gatewayd.billing.charges import Charge, Rating
-from gatewayd.billing.money import format_price
+from gatewayd.billing.money import LARGEST_AMOUNT, format_price
 from gatewayd.billing.receipts import Payment as ReceiptPayment, Receipt as ReceiptDocument
 from gatewayd.billing.receipts import ReceiptKind as DocumentKind
 from gatewayd.billing.usage import Service
@@ -319,6 +319,11 @@ def add_charge(
     manual: bool = True,
 ) -> ChargeLine:
     _check_editable(ticket)
+    if abs(amount) >= LARGEST_AMOUNT:
+        raise InvalidValue(f"a line of {_money(amount)} is past the bound of {LARGEST_AMOUNT:,} per line")
+    if abs(total(ticket) + amount) >= LARGEST_AMOUNT:
+        raise InvalidValue(f"the line would take ticket {ticket.number}'s total to "
+                           f"{_money(total(ticket) + amount)}, past the bound of {LARGEST_AMOUNT:,}")
     line = ChargeLine(
         ticket_id=ticket.id,
         description=description,
@@ -365,6 +370,24 @@ def add_rating(
     ]
 
 
+#: The rule of a discount line: the only kind of line below zero, staff-only, with its reason.
+DISCOUNT = "discount"
+
+
+def add_discount(session: Session, caller: Caller, now: datetime, ticket: Ticket, *, amount: Decimal,
+                 reason: str) -> ChargeLine:
+    """A discount is a line of its own (never a negative price on another line), audited with its
+    reason; it may not take the total below zero nor below what was already paid."""
+    if amount <= 0:
+        raise InvalidValue(f"amount must be positive (the discount given), got {amount}")
+    after = total(ticket) - amount
+    if after < paid(ticket) or after < 0:
+        raise Conflict(f"a discount of {_money(amount)} would take ticket {ticket.number}'s total to "
+                       f"{_money(after)}, below the {_money(max(paid(ticket), Decimal(0)))} already paid or zero")
+    return add_charge(session, caller, now, ticket, description=f"优惠 Discount: {reason}", quantity=Decimal(1),
+                      unit="item", unit_price=-amount, amount=-amount, rule=DISCOUNT, inputs={"reason": reason})
+
+
 def add_payment(
     session: Session,
     caller: Caller,
@@ -381,6 +404,13 @@ def add_payment(
         raise Conflict(f"ticket {ticket.number} failed; settle it instead of taking a payment")
     if amount <= 0:
         raise InvalidValue(f"amount must be positive, got {amount}")
+    due = total(ticket) - paid(ticket)
+    if amount > due:
+        # Money taken beyond the charges could never be settled (there is no refund to give it
+        # back), so it is not taken: add the lines first, then collect.
+        raise Conflict(f"{_money(amount)} is more than the {_money(max(due, Decimal(0)))} still due on "
+                       f"ticket {ticket.number} (charges {_money(total(ticket))}, paid {_money(paid(ticket))}); "
+                       "overpayments are refused")
     _check_method(ticket, method)
     ticket.payments.append(Payment(method=method, amount=amount, received_by=caller.user, created_at=now))
     receipt = None

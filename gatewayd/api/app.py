@@ -14,19 +14,21 @@ import json
 import os
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 
 import gatewayd
-from gatewayd.api.schema import check_object, check_query
+from gatewayd import storage
+from gatewayd.api.schema import LARGEST_INT, check_object, check_query, decode
 from gatewayd.api.server import Request, Response, problem
 from gatewayd.audit import Caller
 from gatewayd.errors import Forbidden, LedgerError, NotFound
 from gatewayd.ledger import Ledger
+from gatewayd.storage import StorageHealth
 
 log = structlog.get_logger("gatewayd.api")
 
@@ -77,8 +79,10 @@ class Api:
         site: dict[str, Any] | None = None,
         services: Any = None,
         console: Any = None,
+        storage: StorageHealth | None = None,
     ):
         self.ledger = ledger
+        self.storage = storage or StorageHealth()
         self.routes = routes
         self.site = site or {}
         self.services = services  # gatewayd.services.Services: config and drivers, for device routes
@@ -92,7 +96,15 @@ class Api:
         """Run blocking ledger work on the single database thread."""
         # Carry the request's bound log ids (ticket, device...) into the database thread.
         context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, fn, *args)
+        except DBAPIError as err:  # the storage under the database, said as such (503), or a bug (500)
+            cause = storage.cause_of(err, self.ledger.sessions.kw["bind"])
+            if cause is None:
+                raise
+            if self.storage.set(cause, str(err.orig), self.ledger.clock()):
+                log.error("storage.problem", problem=cause, detail=str(err.orig))
+            raise storage.unavailable(err, cause) from err
 
     def is_staff(self, caller: Caller, gid: int) -> bool:
         if caller.uid in (0, os.getuid()) or self.staff_group_gid is None:
@@ -123,18 +135,14 @@ class Api:
         route, params = _find(self.routes, request.method, url.path)
         structlog.contextvars.bind_contextvars(**_log_ids(route, params))
         query = check_query(dict(parse_qsl(url.query, keep_blank_values=True)), route.query)
-        body: dict[str, Any] = {}
-        if route.body is not None:
-            try:
-                decoded = json.loads(request.body or b"{}", parse_float=Decimal)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                return problem(400, f"the body is not valid JSON: {err}", "Malformed JSON")
-            body = check_object(decoded, route.body)
-        elif request.body:
-            return problem(400, f"{request.method} {route.path} takes no body", "Unexpected body")
-        call = Call(request.caller, request.gid, params, query, body)
+        call = Call(request.caller, request.gid, params, query, {})
+        # Who may ask comes before what they sent: a stranger learns nothing from our validation.
         if route.staff_only and not self.is_staff(call.caller, call.gid):
             raise Forbidden(f"{request.method} {route.path} is for staff (members of the api.group group)")
+        if route.body is not None:
+            call = replace(call, body=check_object(decode(request.body), route.body))
+        elif request.body:
+            return problem(400, f"{request.method} {route.path} takes no body", "Unexpected body")
         if inspect.iscoroutinefunction(route.handler):
             result = await route.handler(self, call)  # talks to a device first, then uses self.db()
         else:
@@ -164,9 +172,11 @@ def _find(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str,
         for n, (want, got) in enumerate(zip(pattern, segments)):
             if want.startswith("{"):
                 name, _, kind = want.strip("{}").partition(":")
-                if kind == "int" and not got.isdigit():  # "{id:int}": a row id, never a name
-                    what = pattern[n - 1].removesuffix("s") if n else name
+                what = pattern[n - 1].removesuffix("s") if n else name
+                if kind == "int" and not (got.isascii() and got.isdigit()):  # "{id:int}": a row id, never a name
                     raise NotFound(f"no {what} {got!r} ({what} ids are numbers)")
+                if kind == "int" and int(got) > LARGEST_INT:
+                    raise NotFound(f"no {what} {got!r} ({what} ids are below {LARGEST_INT + 1})")
                 params[name] = got
             elif want != got:
                 break

@@ -11,6 +11,7 @@ from gatewayd import billing
 from gatewayd import events as event_ledger
 from gatewayd.api.app import MONEY, TICKET_ID, Api, Call, Route, obj, openapi_document
 from gatewayd.api.server import Response
+from gatewayd.errors import InvalidValue
 from gatewayd.models import PaymentMethod, TicketKind, TicketState
 
 VERSION = {"type": "integer", "minimum": 1, "description": "the version you last read; 409 if it changed"}
@@ -22,7 +23,8 @@ def status(api: Api, call: Call) -> dict[str, Any]:
         "version": gatewayd.__version__,
         "site": api.site,
         "uptime_s": round(time.monotonic() - api.started, 1),
-        "database": {"backend": url.get_backend_name(), "url": url.render_as_string(hide_password=True)},
+        "database": {"backend": url.get_backend_name(), "url": url.render_as_string(hide_password=True),
+                     **api.storage.view()},
         "devices": api.device_status(),
         "due": _due_counts(api),
         "console": api.console.url if api.console else None,
@@ -79,13 +81,21 @@ def _transition(action: str) -> Callable[[Api, Call], dict[str, Any]]:
 def add_charge(api: Api, call: Call) -> dict[str, Any]:
     b = call.body
     now = api.ledger.clock()
-    line = billing.ManualLine(billing.Service.MANUAL, b["description"], b["quantity"], b.get("unit", "item"),
-                              b["unit_price"], now)
+    try:  # a negative price is refused there: a discount is its own line (POST .../discounts)
+        line = billing.ManualLine(billing.Service.MANUAL, b["description"], b["quantity"], b.get("unit", "item"),
+                                  b["unit_price"], now)
+    except billing.BillingError as err:
+        raise InvalidValue(f"{err}; a discount is a line of its own: POST /tickets/{call.params['id']}/discounts "
+                           "(staff, with a reason)") from err
     amount = billing.rate_manual(api.services.money(now), line).amount
     return api.ledger.add_charge(
         call.caller, call.params["id"], description=line.description, quantity=line.quantity,
         unit=line.unit, unit_price=line.unit_price, amount=amount, manual=True,
     )
+
+
+def add_discount(api: Api, call: Call) -> dict[str, Any]:
+    return api.ledger.add_discount(call.caller, call.params["id"], **call.body)
 
 
 def add_payment(api: Api, call: Call) -> dict[str, Any]:
@@ -186,6 +196,12 @@ ROUTES: list[Route] = [
             unit={"type": "string", "maxLength": 32},
             unit_price=MONEY,
         ),
+    ),
+    Route(
+        "POST", "/tickets/{id}/discounts", "Give a discount: a line below zero with its reason (staff only)",
+        add_discount, status=201, staff_only=True,
+        body=obj(["amount", "reason"], amount={**MONEY, "minimum": "0.01"},
+                 reason={"type": "string", "minLength": 1, "maxLength": 200}),
     ),
     Route(
         "POST", "/tickets/{id}/payments", "Take a payment before settlement (temporary receipt)", add_payment,

@@ -7,6 +7,7 @@ messages ours: an unknown field is a 400, a wrong or missing value a 422, each n
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,50 @@ class UnknownField(LedgerError):
 
 
 LARGEST = Decimal(10) ** 12  # no front-desk amount or count comes near; beyond is a typo or an attack
+LARGEST_INT = 2**63 - 1  # what the database's BIGINT holds
+MAX_DEPTH = 32  # objects and arrays within each other; no route needs more than a few
+
+
+class MalformedJson(LedgerError):
+    status = 400
+    title = "Malformed JSON"
+
+
+def decode(body: bytes) -> Any:
+    """A request body as JSON with exact decimals; anything Python's decoder chokes on, nested
+    past MAX_DEPTH, or holding a lone surrogate (which no UTF-8 can carry on) is a 400."""
+    try:
+        value = json.loads(body or b"{}", parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise MalformedJson(f"the body is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise MalformedJson(f"the body is nested deeper than {MAX_DEPTH} levels") from err
+    except ValueError as err:  # an integer past Python's 4,300-digit conversion limit
+        raise MalformedJson(f"the body is not usable JSON: {err}") from err
+    level = [value]
+    for depth in range(MAX_DEPTH + 1):
+        deeper: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                deeper += item.values()
+                strings = item.keys()
+            elif isinstance(item, list):
+                deeper += item
+                continue
+            else:
+                strings = [item] if isinstance(item, str) else []
+            for text in strings:
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as err:
+                    raise MalformedJson(f"the body holds a lone surrogate ({text[err.start]!a}); "
+                                        "send text as UTF-8") from err
+        if not deeper:
+            return value
+        level = deeper
+    raise MalformedJson(f"the body is nested deeper than {MAX_DEPTH} levels")
+
+
 #: A customer's file name: shown and used for a suffix, so no NUL or other control characters.
 FILENAME = {"type": "string", "maxLength": 255, "pattern": r"[^\x00-\x1f\x7f]*",
             "description": "a file name without control characters (NUL, newline...)"}
@@ -73,6 +118,8 @@ def _convert(name: str, value: Any, spec: dict[str, Any]) -> Any:
                 raise InvalidValue(f"{name} must include a UTC offset (e.g. +08:00), got {value!r}")
             return moment
     if expected == "integer":
+        if not -LARGEST_INT <= value <= LARGEST_INT:
+            raise InvalidValue(f"{name} is out of range (at most {LARGEST_INT} either way)")
         if "minimum" in spec and value < spec["minimum"]:
             raise InvalidValue(f"{name} must be at least {spec['minimum']}, got {value}")
         if "maximum" in spec and value > spec["maximum"]:

@@ -37,6 +37,9 @@ _DECIMAL_MODES = {
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+#: No charge line and no ticket's total comes near this at a front desk; past it is a typo or an
+#: attack (a quantity and a price each under the bound can still multiply past it).
+LARGEST_AMOUNT = Decimal(10) ** 12
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,7 @@ class _CheckedAtAndCounts:
 
     def __post_init__(self) -> None:
         _aware("at", self.at)  # type: ignore[attr-defined]
-        for name in ("pages", "quoted_fee", "service_charge"):
+        for name in ("pages", "quoted_fee", "service_charge", "unit_price"):
             value = getattr(self, name, None)
             if value is not None:
                 _not_negative(**{name: value})
@@ -181,5 +181,5 @@ class ManualLine(_CheckedAtAndCounts):
     description: str
     quantity: Decimal
     unit: str
-    unit_price: Decimal  #: may be negative for a discount or a correction
+    unit_price: Decimal  #: never negative: a discount is a line of its own (tickets.add_discount)
     at: datetime

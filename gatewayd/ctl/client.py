@@ -47,7 +47,13 @@ class Client:
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
         headers = {"content-type": "application/json"} if data is not None else {}
         try:
-            self.conn.request(method, target, body=data, headers=headers)
+            try:
+                self.conn.request(method, target, body=data, headers=headers)
+            except (BrokenPipeError, ConnectionResetError):
+                # The daemon closed our kept-alive connection while it was idle (api.idle_timeout):
+                # on a Unix socket the send fails at once, so the daemon never saw this request.
+                self.conn.close()
+                self.conn.request(method, target, body=data, headers=headers)
             response = self.conn.getresponse()
             payload = response.read()
         except (FileNotFoundError, ConnectionRefusedError, PermissionError) as err:

@@ -33,7 +33,9 @@ def status(args: argparse.Namespace, client: Client) -> Result:
     due = s["due"]
     deadlines = (f"deadlines: {due['overdue']} overdue, {due['due_today']} due within a day"
                  + (" (see `gatewayctl due`)" if due["overdue"] or due["due_today"] else ""))
-    return s, f"gatewayd {s['version']}, up {s['uptime_s']} s, database {s['database']['url']}\n{devices}\n{deadlines}"
+    db = s["database"]
+    trouble = f"\nDATABASE {db['problem'].upper()} since {db['since']}: {db['detail']}" if db.get("problem") else ""
+    return s, f"gatewayd {s['version']}, up {s['uptime_s']} s, database {db['url']}{trouble}\n{devices}\n{deadlines}"
 
 
 def ticket_open(args: argparse.Namespace, client: Client) -> Result:
@@ -68,6 +70,11 @@ def charge(args: argparse.Namespace, client: Client) -> Result:
     t = client.post(f"/tickets/{quote(args.id)}/charges", {
         "description": args.description, "quantity": args.quantity, "unit_price": args.unit_price, "unit": args.unit,
     })
+    return t, show_ticket(t)
+
+
+def discount(args: argparse.Namespace, client: Client) -> Result:
+    t = client.post(f"/tickets/{quote(args.id)}/discounts", {"amount": args.amount, "reason": args.reason})
     return t, show_ticket(t)
 
 
@@ -164,6 +171,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("unit_price")
     c.add_argument("--unit", default="item")
     c.set_defaults(handler=charge)
+    d = sub.add_parser("discount", help="give a discount, a line of its own with its reason (staff only)")
+    d.add_argument("id")
+    d.add_argument("amount")
+    d.add_argument("--reason", required=True)
+    d.set_defaults(handler=discount)
     p = sub.add_parser("pay", help="take a payment before settlement (temporary receipt)")
     p.add_argument("id")
     p.add_argument("amount")

@@ -82,12 +82,15 @@ def test_errand_with_an_agreed_service_charge(book, site) -> None:
     assert rating.total == Decimal("40.00")
 
 
-def test_manual_line_is_marked_and_may_be_a_discount(book, site) -> None:
-    rating = rate(book, site, ManualLine(Service.COPY, "loyal tenant discount", Decimal(1),
-                                         "once", Decimal("-3.00"), MARCH))
+def test_manual_line_is_marked_and_never_negative(book, site) -> None:
+    rating = rate(book, site, ManualLine(Service.COPY, "binding", Decimal(1), "once", Decimal("3.00"), MARCH))
     line = rating.lines[0]
     assert line.manual and line.rule == "manual" and line.rate_version is None
-    assert line.amount == Decimal("-3.00")
+    assert line.amount == Decimal("3.00")
+    # A discount is a line of its own, staff-only with a reason (tickets.add_discount), never a
+    # negative price any caller may type (issue 10, item 11).
+    with pytest.raises(InvalidUsage, match="unit_price must not be negative, got -3.00"):
+        ManualLine(Service.COPY, "loyal tenant discount", Decimal(1), "once", Decimal("-3.00"), MARCH)
 
 
 @pytest.mark.parametrize("make", [
