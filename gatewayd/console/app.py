@@ -183,7 +183,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+                headers = list(message.get("headers", []))
+                # A page that sets its own policy (the printable report: inline styles, never
+                # script) keeps it; every other answer gets ours.
+                own = {name.lower() for name, _ in headers}
+                message = {**message, "headers": [*headers, *(h for h in SECURITY_HEADERS if h[0] not in own)]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -227,13 +231,13 @@ async def _csrf_failed(scope: Scope, send: Send, message_id: Any) -> None:
 
 
 def build_app(console: Any, api: Api) -> ASGIApp:
-    from gatewayd.console import fax_pages, pages
+    from gatewayd.console import book_pages, fax_pages, pages
 
     allowed = sorted({console.host, "127.0.0.1", "localhost", "::1", "[::1]"})
     secret = secrets.token_urlsafe(32)  # per start: a restart logs everyone out, nothing to keep safe on disk
     max_body = api.services.config.api["max_body_bytes"] if api.services else 1 << 20
     app = Starlette(
-        routes=[*pages.ROUTES, *fax_pages.ROUTES, Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
+        routes=[*pages.ROUTES, *fax_pages.ROUTES, *book_pages.ROUTES, Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=allowed),  # DNS rebinding: only our own names
             Middleware(SecurityHeaders),

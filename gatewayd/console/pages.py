@@ -150,7 +150,15 @@ async def new_ticket(desk: Desk, request: Request) -> Response:
     tenants, devices = await asyncio.gather(desk.call(who, "GET", "/tenants"), desk.call(who, "GET", "/status"))
     return desk.render(request, "ticket_new.html", status=status, values=values, errors=errors, tenants=tenants,
                        kinds=[k.value for k in TicketKind],
-                       device_options=[(d["name"], d["name"]) for d in devices.get("devices", [])])
+                       device_options=[(name, name) for name in _device_names(desk, devices)])
+
+
+def _device_names(desk: Desk, status: dict[str, Any]) -> list[str]:
+    """What a ticket's device may name: the copiers and modems the drivers report, the print queues' devices."""
+    names = {part.get("name") for d in status.get("devices", []) for part in [*d.get("devices", []), *d.get("modems", [])]}
+    cups = desk.api.services.config.sections.get("cups") if desk.api.services else None
+    names.update(q.device for q in getattr(cups, "queues", ()))
+    return sorted(n for n in names if n)
 
 
 def _quote_body(form: dict[str, Any]) -> dict[str, Any] | None:

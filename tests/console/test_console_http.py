@@ -196,3 +196,37 @@ def test_a_busy_console_port_stops_the_daemon_with_a_clear_message(tmp_path: Pat
             Daemon(tmp_path, config).start()
     finally:
         taken.close()
+
+
+def test_every_page_answers_in_both_languages(console: Console) -> None:
+    c = console.daemon.client()
+    c.post("/tenants", {"company": "Acme Trading Ltd", "rooms": "1203"})
+    ticket = c.post("/tickets", {"kind": "fax_out", "company": "Acme Trading Ltd", "params": {"number": "0085221234567"}})
+    pages = ["/", "/today/live", "/tickets/new", f"/tickets/{ticket['id']}", f"/tickets/{ticket['id']}/live",
+             f"/tickets/{ticket['id']}/fax", "/fax/incoming", "/fax/register/out", "/fax/register/in",
+             "/registers/typing", "/registers/copy", "/reports/monthly", "/tenants"]
+    for language, expect in (("en", "Service form"), ("zh_CN", "服务单")):
+        client, _ = _logged_in(console)
+        client.post("/language", data={"csrftoken": _csrf(client), "language": language, "next": "/"})
+        for path in pages:
+            answer = client.get(path)
+            assert answer.status_code == 200, (language, path, answer.text[-500:])
+            if not path.endswith("/live"):
+                assert expect in answer.text, (language, path)
+    unknown = client.get("/tickets/T-2026-999999")
+    assert unknown.status_code == 404 and "T-2026-999999" in unknown.text  # the API's detail, not a 500
+
+
+def test_the_monthly_report_its_csv_and_its_printable_page(console: Console) -> None:
+    client, _ = _logged_in(console)
+    month = "2026-11"
+    page = client.get("/reports/monthly", params={"month": month})
+    assert page.status_code == 200 and "Monthly reconciliation 2026-11" in page.text
+    csv = client.get(f"/reports/monthly/{month}.csv")
+    assert csv.status_code == 200 and "attachment" in csv.headers["content-disposition"]
+    assert csv.content == console.daemon.client().request_bytes("GET", f"/reports/monthly/{month}/csv")
+    printable = client.get(f"/reports/monthly/{month}.html")
+    assert printable.status_code == 200 and "<table" in printable.text
+    csp = printable.headers.get_list("content-security-policy")
+    assert len(csp) == 1 and "script-src" not in csp[0] and "default-src 'none'" in csp[0]  # no script at all
+    assert client.get("/reports/monthly", params={"month": "2026-13"}).status_code == 422
