@@ -7,9 +7,12 @@
     headers: json ? { "content-type": "application/json", "x-csrftoken": csrf() } : { "x-csrftoken": csrf() },
   });
 
-  // Parts marked data-live="URL" are re-fetched every two seconds and swapped in place.
+  // Parts marked data-live="URL" are re-fetched every data-every seconds (default 2) and swapped
+  // in place; not while the tab is hidden (each refresh costs the daemon a page).
   document.querySelectorAll("[data-live]").forEach((part) => {
+    const every = 1000 * Number(part.dataset.every || 2);
     const refresh = async () => {
+      if (document.visibilityState === "hidden") { setTimeout(refresh, every); return; }
       try {
         const answer = await fetch(part.dataset.live, { credentials: "same-origin" });
         if (answer.ok) {
@@ -25,9 +28,9 @@
           if (part.innerHTML !== html) part.innerHTML = html;
         }
       } catch (e) { /* the daemon restarting: try again next time */ }
-      setTimeout(refresh, 2000);
+      setTimeout(refresh, every);
     };
-    setTimeout(refresh, 2000);
+    setTimeout(refresh, every);
   });
 
   document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
