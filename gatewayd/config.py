@@ -129,6 +129,8 @@ SECTIONS: dict[str, dict[str, Key]] = {
     "paths": {
         "state_dir": Key(str, "/var/lib/gatewayd", check=_absolute),
         "spool_dir": Key(str, "", check=lambda v: v and _absolute(v)),
+        # below this much free room on the spool's filesystem: a warning in status and the log
+        "min_free_mb": Key(int, 500, check=_positive),
     },
     "database": {
         "url": Key(str, "", check=lambda v: v and _database_url(v)),

@@ -23,6 +23,7 @@ from gatewayd.audit import DAEMON
 from gatewayd.ledger import Ledger, utcnow
 from gatewayd.storage import StorageHealth
 from gatewayd.services import Services
+from gatewayd.spool import SpoolWatch
 from gatewayd.supervisor import Supervisor
 
 log = structlog.get_logger("gatewayd")
@@ -172,7 +173,8 @@ class Daemon:
         self.ledger = Ledger(db.session_factory(engine), config.timezone, matchers=matchers, on_matched=on_matched)
         # Background work on the ledger's data runs under the supervisor too (restart, status).
         supervisor = Supervisor([*drivers, *faxing.keepers(self.services, self.ledger, self._writer),
-                                 desk.FileKeeper(self.services, self.ledger, self._writer)], self._emit)
+                                 desk.FileKeeper(self.services, self.ledger, self._writer),
+                                 SpoolWatch(config.spool_dir, config.paths["min_free_mb"])], self._emit)
         group = config.api["group"]
         console = None
         if config.console["listen"]:

@@ -7,7 +7,7 @@ import time
 from typing import Any, Callable
 
 import gatewayd
-from gatewayd import billing
+from gatewayd import billing, spool
 from gatewayd import events as event_ledger
 from gatewayd.api.app import MONEY, TICKET_ID, Api, Call, Route, obj, openapi_document
 from gatewayd.api.server import Response
@@ -27,6 +27,7 @@ def status(api: Api, call: Call) -> dict[str, Any]:
                      **api.storage.view()},
         "devices": api.device_status(),
         "due": _due_counts(api),
+        "spool": spool.space(api.services.config.spool_dir, api.services.config.paths["min_free_mb"]),
         "console": api.console.url if api.console else None,
     }
 

@@ -35,7 +35,11 @@ def status(args: argparse.Namespace, client: Client) -> Result:
                  + (" (see `gatewayctl due`)" if due["overdue"] or due["due_today"] else ""))
     db = s["database"]
     trouble = f"\nDATABASE {db['problem'].upper()} since {db['since']}: {db['detail']}" if db.get("problem") else ""
-    return s, f"gatewayd {s['version']}, up {s['uptime_s']} s, database {db['url']}{trouble}\n{devices}\n{deadlines}"
+    room = s["spool"]
+    spool = f"spool: {room['free_mb']} MB free in {room['path']}" + (
+        f" — LOW, below {room['min_free_mb']} MB: received faxes may be lost; free some space" if room["low"] else "")
+    return s, (f"gatewayd {s['version']}, up {s['uptime_s']} s, database {db['url']}{trouble}\n{devices}\n"
+               f"{deadlines}\n{spool}")
 
 
 def ticket_open(args: argparse.Namespace, client: Client) -> Result:
