@@ -80,7 +80,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from drivers.fax import class1, frames, t4, t30
+from drivers.fax import class1, frames, t4, t30_table
 from drivers.fax.documents import FaxPage
 from drivers.fax.t30 import T30Engine
 
@@ -142,7 +142,7 @@ class BackToBack:
                 self._post(i, cmd, when)
         for eng in engines:  # every step the engines took is a row of the declared machine
             for at, before, signal, after in eng.trace:
-                row = t30.transition(before, signal)
+                row = t30_table.transition(before, signal)
                 assert after in row.to, (f"{eng.role.value} at {at:.2f}: {before.name} --{signal.name}--> "
                                          f"{after.name} by {row.action.__name__}, declared {sorted(t.name for t in row.to)}")
 

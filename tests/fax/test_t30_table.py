@@ -4,14 +4,14 @@ declaring where it may lead (the back-to-back runs check each step against it, s
 
 from pathlib import Path
 
-from drivers.fax import t30
+from drivers.fax import t30_table as t30
 from drivers.fax.t30 import Signal, State
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "T30.md"
 
 
 def test_every_action_declares_where_it_leads():
-    actions = {*t30._TABLE.values(), *t30._ANY_STATE.values(), t30.T30Engine._unexpected}
+    actions = {*t30._TABLE.values(), *t30._ANY_STATE.values(), t30.Steps._unexpected}
     assert actions <= set(t30._LEADS_TO), sorted(a.__name__ for a in actions - set(t30._LEADS_TO))
     assert set(t30._LEADS_TO) <= actions  # nothing declared for an action no row uses
 
@@ -43,4 +43,4 @@ def test_every_state_is_reachable_and_every_call_can_end():
 
 
 def test_the_diagram_in_docs_is_drawn_from_the_table():
-    assert DOC.read_text() == t30.diagram(), "regenerate: python -m drivers.fax.t30 > docs/T30.md"
+    assert DOC.read_text() == t30.diagram(), "regenerate: python -m drivers.fax.t30_table > docs/T30.md"
