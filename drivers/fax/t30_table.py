@@ -117,75 +117,89 @@ _ANY_STATE: dict[Signal, Handler] = {
     G.MODEM_FAILED: Steps._on_modem_failed,
 }
 
-#: Where each action may leave the engine (which one, its own branches decide: a policy, the
-#: tries left, the last page or not). ``STAY``: the state it was in. The back-to-back tests check
-#: every step they make against this; ``docs/T30.md`` is drawn from it (``diagram``).
+#: Where each action may leave the engine, each target under its named guard (the condition in
+#: the action that picks it: a policy, the tries left, the last page or not). ``STAY``: the state
+#: it was in. The back-to-back tests check every step they make against this; ``docs/T30.md`` is
+#: drawn from it (``diagram``).
 STAY = None
-_LEADS_TO: dict[Handler, frozenset[State | None]] = {h: frozenset(to) for h, to in {
-    SenderSteps._on_call_failed: {S.HANGING_UP},
-    SenderSteps._await_dis: {S.HANGING_UP, S.S_WAIT_DIS},
-    SenderSteps._on_dis: {S.SEND_DCN, S.S_SEND_DCS},
-    SenderSteps._send_tcf: {S.S_SEND_TCF},
-    SenderSteps._await_cfr: {S.S_WAIT_CFR},
-    SenderSteps._repeat_dcs: {S.SEND_DCN, S.S_SEND_DCS},
-    SenderSteps._on_ftt: {S.SEND_DCN, S.S_SEND_DCS},
-    SenderSteps._send_page: {S.S_SEND_PAGE, S.S_SEND_BLOCK},
-    SenderSteps._send_ppm: {S.S_SEND_PPM},
-    SenderSteps._await_mcf: {S.S_WAIT_MCF},
-    SenderSteps._repeat_ppm: {S.SEND_DCN, S.S_SEND_PPM},
-    SenderSteps._on_page_answer: {S.SEND_DCN, S.S_SEND_DCS, S.S_SEND_PAGE},
-    EcmSenderSteps._send_pps: {S.S_SEND_PPS},
-    EcmSenderSteps._await_pps_answer: {S.S_WAIT_PPS_ANSWER},
-    EcmSenderSteps._repeat_pps: {S.SEND_DCN, S.S_SEND_PPS},
-    EcmSenderSteps._on_block_confirmed: {S.S_SEND_BLOCK, S.SEND_DCN, S.S_SEND_DCS},
-    EcmSenderSteps._on_ppr: {S.S_SEND_BLOCK, S.S_SEND_CTC, S.S_SEND_EOR},
-    EcmSenderSteps._await_ctr: {S.S_WAIT_CTR},
-    EcmSenderSteps._repeat_ctc: {S.SEND_DCN, S.S_SEND_CTC},
-    EcmSenderSteps._on_ctr: {S.S_SEND_BLOCK},
-    EcmSenderSteps._await_err: {S.S_WAIT_ERR},
-    EcmSenderSteps._repeat_eor: {S.SEND_DCN, S.S_SEND_EOR},
-    EcmSenderSteps._on_rnr: {S.SEND_DCN, S.S_SEND_RR},
-    EcmSenderSteps._await_rr_answer: {S.S_WAIT_RR_ANSWER},
-    EcmSenderSteps._repeat_rr: {S.SEND_DCN, S.S_SEND_RR},
-    ReceiverSteps._await_dcs: {S.R_WAIT_DCS},
-    ReceiverSteps._repeat_dis: {S.SEND_DCN, S.R_SEND_DIS},
-    ReceiverSteps._on_dcs: {S.R_WAIT_TCF},
-    ReceiverSteps._on_tcf: {S.R_SEND_CFR, S.R_SEND_FTT},
-    ReceiverSteps._send_ftt: {S.R_SEND_FTT},
-    ReceiverSteps._await_page: {S.R_WAIT_PAGE, S.R_WAIT_BLOCK},
-    ReceiverSteps._await_command: {S.R_WAIT_COMMAND},
-    ReceiverSteps._on_page: {S.R_WAIT_PPM},
-    ReceiverSteps._on_ppm: {S.R_SEND_RESPONSE},
-    ReceiverSteps._repeat_response: {S.R_WAIT_COMMAND, S.R_SEND_RESPONSE},
-    ReceiverSteps._after_response: {S.R_WAIT_DCS, S.R_WAIT_PAGE, S.R_WAIT_BLOCK, S.R_SEND_DIS,
-                                S.SEND_DCN, S.R_WAIT_DCN},
-    ReceiverSteps._await_ppm_again: {S.SEND_DCN, STAY},
-    ReceiverSteps._page_lost: {S.SEND_DCN},
-    EcmReceiverSteps._on_block: {S.R_WAIT_PPS},
-    EcmReceiverSteps._await_ecm_command: {S.R_WAIT_PPS},
-    EcmReceiverSteps._await_ecm_command_again: {S.SEND_DCN, S.R_WAIT_PPS},
-    EcmReceiverSteps._on_pps: {S.SEND_DCN, S.R_WAIT_PPS, S.R_SEND_ECM_RESPONSE},
-    EcmReceiverSteps._on_eor: {S.R_SEND_ECM_RESPONSE},
-    EcmReceiverSteps._on_ctc: {S.SEND_DCN, S.R_WAIT_PPS, S.R_SEND_ECM_RESPONSE},
-    EcmReceiverSteps._repeat_ecm_response: {S.R_WAIT_PPS, S.R_SEND_ECM_RESPONSE},
-    EcmReceiverSteps._after_ecm_response: {S.R_WAIT_BLOCK, S.R_SEND_DIS, S.SEND_DCN, S.R_WAIT_DCN},
-    Steps._on_dcn: {S.HANGING_UP},
-    Steps._on_carrier_lost: {S.HANGING_UP},
-    Steps._on_modem_failed: {S.DONE},
-    Steps._unexpected: {S.SEND_DCN, S.DONE},
-    Steps._hang_up: {S.HANGING_UP},
-    Steps._done: {S.DONE},
-}.items()}
+_LAST, _MORE = "3 tries failed", "tries left"
+_LEADS_TO: dict[Handler, dict[State | None, str]] = {
+    SenderSteps._on_call_failed: {S.HANGING_UP: ""},
+    SenderSteps._await_dis: {S.HANGING_UP: "T1 expired", S.S_WAIT_DIS: "within T1"},
+    SenderSteps._on_dis: {S.SEND_DCN: "incompatible", S.S_SEND_DCS: "a modulation in common"},
+    SenderSteps._send_tcf: {S.S_SEND_TCF: ""},
+    SenderSteps._await_cfr: {S.S_WAIT_CFR: ""},
+    SenderSteps._repeat_dcs: {S.SEND_DCN: _LAST, S.S_SEND_DCS: _MORE},
+    SenderSteps._on_ftt: {S.SEND_DCN: "at the lowest speed", S.S_SEND_DCS: "a slower speed left"},
+    SenderSteps._send_page: {S.S_SEND_PAGE: "no ECM", S.S_SEND_BLOCK: "ECM"},
+    SenderSteps._send_ppm: {S.S_SEND_PPM: ""},
+    SenderSteps._await_mcf: {S.S_WAIT_MCF: ""},
+    SenderSteps._repeat_ppm: {S.SEND_DCN: _LAST, S.S_SEND_PPM: _MORE},
+    SenderSteps._on_page_answer: {S.SEND_DCN: "last page, or RTN given up (policy, K resends)",
+                                  S.S_SEND_DCS: "RTN to resend, or retrain (RTP, RTN ignored)",
+                                  S.S_SEND_PAGE: "MCF, more pages"},
+    EcmSenderSteps._send_pps: {S.S_SEND_PPS: ""},
+    EcmSenderSteps._await_pps_answer: {S.S_WAIT_PPS_ANSWER: ""},
+    EcmSenderSteps._repeat_pps: {S.SEND_DCN: _LAST, S.S_SEND_PPS: _MORE},
+    EcmSenderSteps._on_block_confirmed: {S.S_SEND_BLOCK: "more blocks, or the next page",
+                                         S.SEND_DCN: "last block of the last page"},
+    EcmSenderSteps._on_ppr: {S.S_SEND_BLOCK: "PPR 1-3: the frames again",
+                             S.S_SEND_CTC: "4th PPR, a slower speed left",
+                             S.S_SEND_EOR: "4th PPR at the lowest speed"},
+    EcmSenderSteps._await_ctr: {S.S_WAIT_CTR: ""},
+    EcmSenderSteps._repeat_ctc: {S.SEND_DCN: _LAST, S.S_SEND_CTC: _MORE},
+    EcmSenderSteps._on_ctr: {S.S_SEND_BLOCK: ""},
+    EcmSenderSteps._await_err: {S.S_WAIT_ERR: ""},
+    EcmSenderSteps._repeat_eor: {S.SEND_DCN: _LAST, S.S_SEND_EOR: _MORE},
+    EcmSenderSteps._on_rnr: {S.SEND_DCN: "T5 expired", S.S_SEND_RR: "within T5"},
+    EcmSenderSteps._await_rr_answer: {S.S_WAIT_RR_ANSWER: ""},
+    EcmSenderSteps._repeat_rr: {S.SEND_DCN: _LAST, S.S_SEND_RR: _MORE},
+    ReceiverSteps._await_dcs: {S.R_WAIT_DCS: ""},
+    ReceiverSteps._repeat_dis: {S.SEND_DCN: "T1 expired", S.R_SEND_DIS: "within T1"},
+    ReceiverSteps._on_dcs: {S.R_WAIT_TCF: ""},
+    ReceiverSteps._on_tcf: {S.R_SEND_CFR: "zeros long enough", S.R_SEND_FTT: "training failed"},
+    ReceiverSteps._send_ftt: {S.R_SEND_FTT: ""},
+    ReceiverSteps._await_page: {S.R_WAIT_PAGE: "no ECM", S.R_WAIT_BLOCK: "ECM"},
+    ReceiverSteps._await_command: {S.R_WAIT_COMMAND: ""},
+    ReceiverSteps._on_page: {S.R_WAIT_PPM: ""},
+    ReceiverSteps._on_ppm: {S.R_SEND_RESPONSE: "MCF, or RTN for a bad page"},
+    ReceiverSteps._repeat_response: {S.R_WAIT_COMMAND: "nothing said yet", S.R_SEND_RESPONSE: "say it again"},
+    ReceiverSteps._after_response: {S.R_WAIT_DCS: "after RTN", S.R_WAIT_PAGE: "MPS",
+                                    S.R_WAIT_BLOCK: "MPS, ECM", S.R_SEND_DIS: "EOM",
+                                    S.SEND_DCN: "EOM, T1 expired", S.R_WAIT_DCN: "EOP"},
+    ReceiverSteps._await_ppm_again: {S.SEND_DCN: _LAST, STAY: _MORE},
+    ReceiverSteps._page_lost: {S.SEND_DCN: ""},
+    EcmReceiverSteps._on_block: {S.R_WAIT_PPS: ""},
+    EcmReceiverSteps._await_ecm_command: {S.R_WAIT_PPS: ""},
+    EcmReceiverSteps._await_ecm_command_again: {S.SEND_DCN: _LAST, S.R_WAIT_PPS: _MORE},
+    EcmReceiverSteps._on_pps: {S.SEND_DCN: "unreadable, 3 tries failed", S.R_WAIT_PPS: "unreadable",
+                               S.R_SEND_ECM_RESPONSE: "MCF, PPR for missing frames, or said again"},
+    EcmReceiverSteps._on_eor: {S.R_SEND_ECM_RESPONSE: "ERR"},
+    EcmReceiverSteps._on_ctc: {S.SEND_DCN: "unreadable, 3 tries failed", S.R_WAIT_PPS: "unreadable",
+                               S.R_SEND_ECM_RESPONSE: "CTR"},
+    EcmReceiverSteps._repeat_ecm_response: {S.R_WAIT_PPS: "nothing said yet",
+                                            S.R_SEND_ECM_RESPONSE: "say it again"},
+    EcmReceiverSteps._after_ecm_response: {S.R_WAIT_BLOCK: "PPR/CTR, the next block or page",
+                                           S.R_SEND_DIS: "EOM", S.SEND_DCN: "EOM, T1 expired",
+                                           S.R_WAIT_DCN: "EOP"},
+    Steps._on_dcn: {S.HANGING_UP: ""},
+    Steps._on_carrier_lost: {S.HANGING_UP: ""},
+    Steps._on_modem_failed: {S.DONE: ""},
+    Steps._unexpected: {S.SEND_DCN: "a protocol error", S.DONE: "already hanging up"},
+    Steps._hang_up: {S.HANGING_UP: ""},
+    Steps._done: {S.DONE: ""},
+}
 
 
 @dataclass(frozen=True)
 class Transition:
-    """One row of the machine: in ``state``, on ``signal``, ``action`` leaves it in one of ``to``."""
+    """One row of the machine: in ``state``, on ``signal``, ``action`` leaves it in one of
+    ``to``'s states, the one whose guard holds."""
 
     state: State
     signal: Signal
     action: Handler
-    to: frozenset[State]
+    to: dict[State, str]  #: next state -> its guard ("" when there is only one)
 
 
 def transition(state: State, signal: Signal) -> Transition:
@@ -193,7 +207,7 @@ def transition(state: State, signal: Signal) -> Transition:
     ``_unexpected`` (DCN and hang up as a protocol error)."""
     action = _TABLE.get((state, signal)) or _ANY_STATE.get(signal) or Steps._unexpected
     return Transition(state, signal, action,
-                      frozenset(state if t is STAY else t for t in _LEADS_TO[action]))
+                      {state if t is STAY else t: guard for t, guard in _LEADS_TO[action].items()})
 
 
 def transitions() -> list[Transition]:
@@ -207,7 +221,7 @@ def diagram() -> str:
     """``docs/T30.md``: the machine as Mermaid state diagrams, sender and receiver apart."""
     parts = ["# The T.30 engine's states (generated from `drivers/fax/t30_table.py`; "
              "`python -m drivers.fax.t30_table > docs/T30.md`)\n",
-             "Each edge is one row: `signal / action`. Any signal a state has no row for ends the "
+             "Each edge is one row: `signal / action [guard]`. Any signal a state has no row for ends the "
              "call as a protocol error (DCN, hang up); DCN, carrier loss and a modem failure are "
              "handled the same in every state and drawn only where they lead somewhere else.\n"]
     for role, prefix, start in (("Sender", "S_", State.DIALLING), ("Receiver", "R_", State.R_ANSWER)):
@@ -218,9 +232,9 @@ def diagram() -> str:
             if row.action in (Steps._on_dcn, Steps._on_carrier_lost,
                               Steps._on_modem_failed) and (row.state, row.signal) not in _TABLE:
                 continue
-            for target in sorted(row.to, key=lambda t: t.name):
-                lines.append(f"    {row.state.name} --> {target.name} : "
-                             f"{row.signal.name} / {row.action.__name__.lstrip('_')}")
+            for target, guard in sorted(row.to.items(), key=lambda t: t[0].name):
+                lines.append(f"    {row.state.name} --> {target.name} : {row.signal.name} "
+                             f"/ {row.action.__name__.lstrip('_')}" + (f" [{guard}]" if guard else ""))
         lines += ["    SEND_DCN --> HANGING_UP : SENT / hang_up", "    HANGING_UP --> DONE : SENT / done",
                   "    DONE --> [*]", "```\n"]
         parts.append("\n".join(lines))
