@@ -26,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -199,8 +200,14 @@ class FaxConfig:
     retry: RetryPolicy = RetryPolicy()
     #: 待查 faxes nobody claimed are archived after this many days (the "no recipient" slip).
     archive_after_days: float = 3.0
-    #: How often the register is swept for entries to archive.
+    #: How often the register is swept for entries to archive (and the spool for pages to drop).
     archive_check_s: float = 300.0
+    #: Received faxes' pages are deleted this many days after they arrived; default: kept forever
+    #: (they are the customer's).
+    keep_days: float = math.inf
+    #: A sent job's rendered pages are deleted this many days after the job ended (0: at the first
+    #: sweep after it ended).
+    keep_sent_days: float = 0.0
     #: Run for every received fax, HylaFAX ``FaxRcvdCmd`` style: argv + file, device, comm id,
     #: reason; empty: none.
     notify_command: tuple[str, ...] = ()
@@ -283,12 +290,13 @@ def _command(raw: Any, problems: list[tuple[str, str]]) -> tuple[str, ...]:
 
 def parse_fax_config(raw: Mapping[str, Any], base_dir: Any = None) -> FaxConfig:
     """The ``[fax]`` section: ``[[fax.modems]]``, ``[fax.retry]``, ``[[fax.routes]]``,
-    ``archive_after_days``, ``archive_check_s``, ``notify_command``. All problems at once."""
+    ``archive_after_days``, ``archive_check_s``, ``keep_days``, ``keep_sent_days``, ``notify_command``.
+    All problems at once."""
     problems: list[tuple[str, str]] = []
     if not isinstance(raw, Mapping):
         raise ConfigProblems([("", "must be a table")])
-    _unknown(raw, {"modems", "retry", "routes", "archive_after_days", "archive_check_s",
-                   "notify_command"}, "", problems)
+    _unknown(raw, {"modems", "retry", "routes", "archive_after_days", "archive_check_s", "keep_days",
+                   "keep_sent_days", "notify_command"}, "", problems)
     modems: tuple[ModemConfig, ...] = ()
     sections = raw.get("modems", [])
     if not isinstance(sections, list) or not all(isinstance(s, Mapping) for s in sections):
@@ -303,6 +311,8 @@ def parse_fax_config(raw: Mapping[str, Any], base_dir: Any = None) -> FaxConfig:
         retry=_retry(raw.get("retry", {}), problems),
         archive_after_days=_number(raw, "archive_after_days", 3.0, 0.0, 365, "", problems),
         archive_check_s=_number(raw, "archive_check_s", 300.0, 0.05, 86400, "", problems),
+        keep_days=_number(raw, "keep_days", math.inf, 1, math.inf, "", problems),
+        keep_sent_days=_number(raw, "keep_sent_days", 0.0, 0, 3650, "", problems),
         notify_command=_command(raw.get("notify_command", []), problems),
         routes=_routes(raw.get("routes", []), problems),
     )

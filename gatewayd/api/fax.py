@@ -141,7 +141,8 @@ def incoming_document(api: Api, call: Call) -> Response:
     with api.ledger.transaction() as s:
         entry = incoming.find(s, call.params["id"])
     if not entry.document_path:
-        raise NotFound(f"received fax {entry.id} has no stored pages (the call ended before any page)")
+        raise NotFound(f"received fax {entry.id} has no stored pages (the call ended before any page, or they "
+                       f"were deleted after [fax] keep_days: see its audit trail)")
     path = Path(entry.document_path)
     if call.query.get("preview"):
         path = path.with_suffix(".png")

@@ -120,7 +120,7 @@ class RegisterKeeper:
         self.last_sweep: str | None = None
 
     async def run(self, emit: Any) -> None:
-        from gatewayd.faxing import incoming
+        from gatewayd.faxing import incoming, retention
 
         fax = self.services.config.sections["fax"]
         loop = asyncio.get_running_loop()
@@ -129,21 +129,27 @@ class RegisterKeeper:
             self.restored = await loop.run_in_executor(self.writer, restore_queues, self.ledger, driver)
             log.info("fax.queues_restored", jobs=self.restored)
 
-        def sweep() -> list[int]:
+        def sweep() -> tuple[list[int], retention.Swept]:
             with self.ledger.transaction() as session:
-                return incoming.archive_unclaimed(session, self.ledger.clock(), fax.archive_after_days)
+                now = self.ledger.clock()
+                archived = incoming.archive_unclaimed(session, now, fax.archive_after_days)
+                return archived, retention.sweep(session, now, self.services.config.spool_dir,
+                                                 keep_days=fax.keep_days, keep_sent_days=fax.keep_sent_days)
 
         next_sweep = 0.0
         while True:
             if driver is not None:
                 self.retried += await loop.run_in_executor(self.writer, submit_due, self.ledger, driver)
             if loop.time() >= next_sweep:
-                archived = await loop.run_in_executor(self.writer, sweep)
+                archived, swept = await loop.run_in_executor(self.writer, sweep)
                 self.archived += len(archived)
                 self.last_sweep = self.ledger.clock().isoformat()
                 next_sweep = loop.time() + fax.archive_check_s
                 if archived:
                     log.info("fax.archived", entries=archived, after_days=fax.archive_after_days)
+                if swept.sent_deleted or swept.received_deleted or swept.archived_moved:
+                    log.info("fax.spool_swept", sent_deleted=swept.sent_deleted,
+                             received_deleted=swept.received_deleted, archived_moved=swept.archived_moved)
             await asyncio.sleep(min(RETRY_CHECK_S, fax.archive_check_s))
 
     def status(self) -> dict[str, Any]:

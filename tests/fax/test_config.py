@@ -33,6 +33,8 @@ BROKEN = [
     ({"modems": [MODEM], "notify_command": 5},
      "fax.notify_command: must be a command line or a list of arguments, got 5"),
     ({"modems": [MODEM], "archive_after_days": -1}, "fax.archive_after_days: must be between 0 and 365, got -1"),
+    ({"modems": [MODEM], "keep_days": 0}, "fax.keep_days: must be between 1 and inf, got 0"),
+    ({"modems": [MODEM], "keep_sent_days": "a week"}, "fax.keep_sent_days: must be a number, got 'a week'"),
 ]
 
 
@@ -52,3 +54,4 @@ def test_a_working_fax_section() -> None:
     fax = loaded.sections["fax"]
     assert [m.name for m in fax.modems] == ["fax1"] and fax.retry.max_tries == 3
     assert fax.routes[0].matches(called_number="", subaddress="", station_id="+86 10 6552 8888")
+    assert fax.keep_days == float("inf") and fax.keep_sent_days == 0  # received faxes are the customer's
