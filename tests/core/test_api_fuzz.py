@@ -27,6 +27,10 @@ BODIES = [
 ]
 
 
+#: 503s that say a part of the site is switched off in this test's configuration: named, not errors.
+SWITCHED_OFF = {"/console/login-link": "the console is switched off"}
+
+
 def targets(spec: dict) -> list[tuple[str, str]]:
     found = []
     for path, operations in spec["paths"].items():
@@ -67,6 +71,8 @@ def test_every_route_survives_the_hostile_shapes(daemon: Daemon) -> None:
                 failures.append((data[:80], "no answer"))
                 continue
             status, headers, body = parse(reply)
+            if status == 503 and SWITCHED_OFF.get(target, "\0").encode() in body:
+                continue
             if status >= 500 or (status >= 400 and headers.get("content-type") != "application/problem+json"):
                 failures.append((data[:80], status, body[:200]))
     assert not failures, failures
