@@ -1,6 +1,6 @@
 """A year of a busy site: the monthly report, lists and the index migration on a generated ledger.
 
-    .venv/bin/python bench/year.py [--scale 1.0] [--only sqlite|postgresql] [--keep DIR]
+    .venv/bin/python bench/year.py [--scale 1.0] [--only sqlite|postgresql] [--keep]
 
 ``--scale 1`` is one year of one busy site (issue 15): 100,000 tickets with about 154k charge
 lines, 1.0 M copier readings on 20 copiers (one every ~10 min), 50k print jobs, 20k fax calls and
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import signal
 import sys
 import tempfile
@@ -64,6 +65,9 @@ DESTINATIONS = [("+852", "Hong Kong 香港"), ("+1", "USA/Canada"), ("+81", "Jap
 #: ticket kinds with their share of the year's tickets
 KINDS = (("copy", 0.30), ("print", 0.25), ("fax_out", 0.16), ("fax_in", 0.04), ("errand", 0.15), ("other", 0.10))
 SYSTEM = "gatewayd"
+SPLIT_COUNTERS = (("copy.mono", 2), ("copy.colour", 9), ("print.mono", 3), ("print.colour", 11), ("fax.print", 40),
+                  ("copy.mono.A4", 3), ("copy.mono.A3", 12), ("copy.colour.A4", 10), ("copy.colour.A3", 50),
+                  ("duplex", 5), ("scan", 7))
 STAFF = ("alice", "bob", "chen")
 
 
@@ -178,10 +182,13 @@ def generate(engine: Engine, scale: float, audited_events: bool = True) -> dict[
             device = f"copier-{c:02d}"
             # A Counter32 that wraps: the last copier is near 2**32 at the start of the year.
             value = (counters[c] + (2**32 - 1_000_000 if c == COPIERS - 1 else 0)) % 2**32
+            # The counters a Kyocera TASKalfa reports (tests/data/snmprec): total, then by function,
+            # colour and paper size.
+            split = [{"name": name, "value": counters[c] // share, "unit": "impressions", "wraps_at": 2**32}
+                     for name, share in SPLIT_COUNTERS]
             payload = {"device": device, "occurred_at": at.isoformat(), "profile": "kyocera", "serial": f"SN{c:05d}",
                        "counters": [{"name": "total", "value": value, "unit": "impressions", "wraps_at": 2**32},
-                                    {"name": "copy.mono", "value": counters[c] // 2, "unit": "impressions",
-                                     "wraps_at": 2**32}],
+                                    *split],
                        "sysuptime": uptime[c] % 2**32, "status": "idle", "device_status": "running",
                        "copy_counters": ["copy.mono"]}
             _event(rows, "meter_reading", device, f"{device}/{at.isoformat()}", at, payload, None, audited_events)
@@ -240,6 +247,8 @@ def generate(engine: Engine, scale: float, audited_events: bool = True) -> dict[
             event_id = _event(rows, "fax_call", "modem-1", f"out-{fax_calls}", done, payload, ticket, audited_events)
             total += _line(rows, ticket, done, f"{code} {name}, {billed // 60} min", billed // 60, "min",
                            Decimal("6.00"), f"fax_out.destinations[{code}]", {"billed_s": billed}, event_id)
+            total += _line(rows, ticket, done, "connect fee", 1, "call", Decimal("2.00"), "fax_out.connect_fee", {},
+                           event_id)
         elif kind == "fax_in":
             pages = rng.randrange(1, 6)
             total += _line(rows, ticket, done, f"received fax, {pages} pages", pages, "page", Decimal("2.00"),
@@ -307,13 +316,19 @@ def best(fn: Callable[[], Any], runs: int = 3) -> float:
 #: The floor: what each aggregate costs as one plain SQL query (first and last reading per copier,
 #: sums of the month's charge lines, event counts), on the same connection's database.
 FLOOR_REPORT = {
-    "readings per copier (count, first, last)": (
-        "SELECT device, count(*), min(occurred_at), max(occurred_at) FROM device_events "
-        "WHERE kind = 'meter_reading' AND occurred_at >= :start AND occurred_at < :end GROUP BY device"),
+    "first and last reading per copier": (
+        "WITH RECURSIVE d(device) AS (SELECT min(device) FROM device_events WHERE kind = 'meter_reading' "
+        "UNION ALL SELECT (SELECT min(device) FROM device_events WHERE kind = 'meter_reading' AND device > d.device) "
+        "FROM d WHERE d.device IS NOT NULL) "
+        "SELECT device, (SELECT payload FROM device_events e WHERE e.kind = 'meter_reading' AND e.device = d.device "
+        "AND e.occurred_at >= :start AND e.occurred_at < :end ORDER BY e.occurred_at, e.id LIMIT 1), "
+        "(SELECT payload FROM device_events e WHERE e.kind = 'meter_reading' AND e.device = d.device "
+        "AND e.occurred_at >= :start AND e.occurred_at < :end ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) "
+        "FROM d WHERE device IS NOT NULL"),
     "charge lines of the month by kind and rule": (
         "SELECT t.kind, c.rule, count(*), sum(c.quantity) FROM charge_lines c JOIN tickets t ON t.id = c.ticket_id "
         "WHERE c.created_at >= :start AND c.created_at < :end AND t.state <> 'cancelled' GROUP BY t.kind, c.rule"),
-    "events of the month by kind and attribution": (
+    "print jobs and fax calls of the month by kind and attribution": (
         "SELECT kind, attribution, count(*) FROM device_events "
         "WHERE occurred_at >= :start AND occurred_at < :end AND kind IN ('print_job', 'fax_call') "
         "GROUP BY kind, attribution"),
@@ -338,6 +353,8 @@ def floors(engine: Engine, scale: float) -> dict[str, float]:
             out[label] = best(lambda: conn.execute(text(sql), month).all())
         day = _bounds(engine, day_start, day_start + timedelta(days=1))
         out["tickets of the day"] = best(lambda: conn.execute(text(FLOOR_DAY), day).all())
+        out["first 200 tickets"] = best(lambda: conn.execute(text(
+            "SELECT * FROM tickets ORDER BY id DESC LIMIT 200")).all())
         out["first 200 events"] = best(lambda: conn.execute(text(
             "SELECT * FROM device_events ORDER BY occurred_at DESC, id DESC LIMIT 200")).all())
         out["first 200 audit entries"] = best(lambda: conn.execute(text(
@@ -380,7 +397,9 @@ def measure(label: str, url: str, scale: float, directory: Path) -> None:
     month, day_start = reported(scale)
     engine.dispose()
 
+    t = time.perf_counter()
     daemon = Daemon(directory, write_config(directory, url)).start(timeout=600)
+    print(f"{label:10s} daemon start to first answer: {time.perf_counter() - t:.1f} s", flush=True)
     client = daemon.client()
     try:
         before = _rss_peak_mb(daemon.proc.pid)  # type: ignore[union-attr]
@@ -391,6 +410,7 @@ def measure(label: str, url: str, scale: float, directory: Path) -> None:
         day_rows = len(client.get("/tickets", **day))
         lists = {
             f"GET /tickets for {day_start:%Y-%m-%d} ({day_rows} tickets)": best(lambda: client.get("/tickets", **day), 5),
+            "GET /tickets (first page, 200)": best(lambda: client.get("/tickets"), 5),
             "GET /events (first page)": best(lambda: client.get("/events"), 5),
             "GET /audit (first page)": best(lambda: client.get("/audit"), 5),
         }
@@ -401,7 +421,7 @@ def measure(label: str, url: str, scale: float, directory: Path) -> None:
         print(f"{label:10s} GET /reports/monthly/{month}{fmt:6s} {ms:8.1f} ms   "
               f"(floor: {floor_report:.1f} ms for the {len(FLOOR_REPORT)} aggregate queries)")
     print(f"{label:10s} daemon peak RSS {before:.0f} MB before the reports, {rss:.0f} MB after")
-    for (name, ms), floor_name in zip(lists.items(), ("tickets of the day", "first 200 events",
+    for (name, ms), floor_name in zip(lists.items(), ("tickets of the day", "first 200 tickets", "first 200 events",
                                                         "first 200 audit entries")):
         print(f"{label:10s} {name:40s} {ms:8.1f} ms   (floor: {floor[floor_name]:.1f} ms, plain SELECT)")
     for name in FLOOR_REPORT:
@@ -418,17 +438,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0, help="1 = a year of a busy site; 0.25 = a quarter")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite database (its path is printed)")
     args = parser.parse_args()
     if args.only != "postgresql":
         directory = Path(tempfile.mkdtemp(prefix="gatewayd-year-"))
         measure("sqlite", f"sqlite:///{directory / 'year.sqlite3'}", args.scale, directory)
+        if args.keep:
+            print(f"kept {directory / 'year.sqlite3'}")
+        else:
+            shutil.rmtree(directory)
     if args.only != "sqlite":
         pg = Postgres()
         pg.start()
+        directory = Path(tempfile.mkdtemp(prefix="gatewayd-year-"))
         try:
-            measure("postgresql", pg.new_database(), args.scale, Path(tempfile.mkdtemp(prefix="gatewayd-year-")))
+            measure("postgresql", pg.new_database(), args.scale, directory)
         finally:
             pg.stop()
+            shutil.rmtree(directory)
 
 
 if __name__ == "__main__":

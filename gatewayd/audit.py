@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gatewayd.models import AuditEntry
@@ -52,24 +52,25 @@ def write(
     )
 
 
-def trail(session: Session, entity: str | None = None, entity_id: str | None = None, limit: int = 500) -> list[dict]:
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+def listing(entity: str | None = None, entity_id: str | None = None) -> Select[Any]:
+    query = select(AuditEntry)
     if entity:
         query = query.where(AuditEntry.entity == entity)
     if entity_id:
         query = query.where(AuditEntry.entity_id == entity_id)
-    return [
-        {
-            "at": e.at.isoformat(),
-            "actor": e.actor,
-            "uid": e.uid,
-            "action": e.action,
-            "entity": e.entity,
-            "entity_id": e.entity_id,
-            "before": e.before,
-            "after": e.after,
-            "manual": e.manual,
-            "via": e.via,
-        }
-        for e in session.scalars(query)
-    ]
+    return query
+
+
+def view(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": e.at.isoformat(),
+        "actor": e.actor,
+        "uid": e.uid,
+        "action": e.action,
+        "entity": e.entity,
+        "entity_id": e.entity_id,
+        "before": e.before,
+        "after": e.after,
+        "manual": e.manual,
+        "via": e.via,
+    }

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -188,15 +188,10 @@ def listing(
     unattributed: bool = False,
     kind: str | None = None,
     device: str | None = None,
-    ticket: Ticket | None = None,
-    limit: int = 500,
-) -> list[dict[str, Any]]:
-    query = (
-        select(DeviceEvent, Ticket.number)
-        .outerjoin(Ticket, DeviceEvent.ticket_id == Ticket.id)
-        .order_by(DeviceEvent.occurred_at.desc(), DeviceEvent.id.desc())
-        .limit(limit)
-    )
+    ticket: str | None = None,
+) -> Select[Any]:
+    """Events with their ticket's number (rows for ``view``)."""
+    query = select(DeviceEvent, Ticket.number).outerjoin(Ticket, DeviceEvent.ticket_id == Ticket.id)
     if unattributed:
         query = query.where(DeviceEvent.attribution == Attribution.UNATTRIBUTED.value)
     if kind:
@@ -204,5 +199,5 @@ def listing(
     if device:
         query = query.where(DeviceEvent.device == device)
     if ticket is not None:
-        query = query.where(DeviceEvent.ticket_id == ticket.id)
-    return [view(row, number) for row, number in session.execute(query)]
+        query = query.where(DeviceEvent.ticket_id == tickets.find(session, ticket).id)
+    return query

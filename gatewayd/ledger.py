@@ -13,15 +13,14 @@ from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from contextlib import contextmanager
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from gatewayd import audit, events, tenants, tickets
+from gatewayd import events, tenants, tickets
 from gatewayd.audit import Caller
 from gatewayd.errors import Conflict
-from gatewayd.models import Tenant, Ticket
+from gatewayd.models import Ticket
 
 
 def utcnow() -> datetime:
@@ -66,10 +65,6 @@ class Ledger:
         with self.transaction() as s:
             return tenants.import_csv(s, caller, self.clock(), csv_text)
 
-    def list_tenants(self) -> list[dict[str, Any]]:
-        with self.transaction() as s:
-            return [tenants.view(t) for t in s.scalars(select(Tenant).order_by(Tenant.company))]
-
     # -- tickets -------------------------------------------------------------------------------
 
     def open_ticket(
@@ -102,30 +97,6 @@ class Ledger:
     def get_ticket(self, number: str) -> dict[str, Any]:
         with self.transaction() as s:
             return tickets.view(tickets.find(s, number))
-
-    def list_tickets(
-        self,
-        *,
-        state: str | None = None,
-        kind: str | None = None,
-        company: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 200,
-    ) -> list[dict[str, Any]]:
-        with self.transaction() as s:
-            query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
-            if state:
-                query = query.where(Ticket.state == state)
-            if kind:
-                query = query.where(Ticket.kind == kind)
-            if company:
-                query = query.where(Ticket.tenant_id == tenants.find(s, company).id)
-            if since:
-                query = query.where(Ticket.created_at >= since)
-            if until:
-                query = query.where(Ticket.created_at < until)
-            return [tickets.view(t) for t in s.scalars(query)]
 
     def transition(self, caller: Caller, number: str, action: str, **options: Any) -> dict[str, Any]:
         now = self.clock()
@@ -165,20 +136,9 @@ class Ledger:
             ticket = s.get(Ticket, row.ticket_id) if row.ticket_id else None
             return events.view(row, ticket.number if ticket else None), created
 
-    def list_events(self, *, ticket: str | None = None, **filters: Any) -> list[dict[str, Any]]:
-        with self.transaction() as s:
-            owner = tickets.find(s, ticket) if ticket else None
-            return events.listing(s, ticket=owner, **filters)
-
     def attach_event(self, caller: Caller, event_id: int, number: str) -> dict[str, Any]:
         with self.transaction() as s:
             row = events.find(s, event_id)
             ticket = tickets.find(s, number, lock=True)
             events.attach(s, caller, self.clock(), row, ticket, self.on_matched)
             return events.view(row, ticket.number)
-
-    # -- audit ---------------------------------------------------------------------------------
-
-    def audit_trail(self, entity: str | None = None, entity_id: str | None = None) -> list[dict[str, Any]]:
-        with self.transaction() as s:
-            return audit.trail(s, entity, entity_id)

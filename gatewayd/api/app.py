@@ -49,6 +49,8 @@ class Call:
     params: dict[str, str]
     query: dict[str, Any]
     body: dict[str, Any]
+    path: str = ""  #: the request's path, for links to the next page (``api.pages``)
+    raw_query: dict[str, str] = field(default_factory=dict)  #: the query string as sent
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,9 @@ class Api:
         url = urlsplit(request.target)
         route, params = _find(self.routes, request.method, url.path)
         structlog.contextvars.bind_contextvars(**_log_ids(route, params))
-        query = check_query(dict(parse_qsl(url.query, keep_blank_values=True)), route.query)
-        call = Call(request.caller, request.gid, params, query, {})
+        raw_query = dict(parse_qsl(url.query, keep_blank_values=True))
+        query = check_query(raw_query, route.query)
+        call = Call(request.caller, request.gid, params, query, {}, url.path, raw_query)
         # Who may ask comes before what they sent: a stranger learns nothing from our validation.
         if route.staff_only and not self.is_staff(call.caller, call.gid):
             raise Forbidden(f"{request.method} {route.path} is for staff (members of the api.group group)")

@@ -7,12 +7,16 @@ import time
 from typing import Any, Callable
 
 import gatewayd
-from gatewayd import billing, spool
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from gatewayd import audit, billing, spool, tenants, tickets
 from gatewayd import events as event_ledger
+from gatewayd.api import pages
 from gatewayd.api.app import MONEY, TICKET_ID, Api, Call, Route, obj, openapi_document
 from gatewayd.api.server import Response
 from gatewayd.errors import InvalidValue
-from gatewayd.models import PaymentMethod, TicketKind, TicketState
+from gatewayd.models import AuditEntry, DeviceEvent, PaymentMethod, Tenant, Ticket, TicketKind, TicketState
 
 VERSION = {"type": "integer", "minimum": 1, "description": "the version you last read; 409 if it changed"}
 
@@ -43,8 +47,8 @@ def openapi(api: Api, call: Call) -> dict[str, Any]:
     return openapi_document(api.routes)
 
 
-def list_tenants(api: Api, call: Call) -> list[dict[str, Any]]:
-    return api.ledger.list_tenants()
+def list_tenants(api: Api, call: Call) -> Response:
+    return pages.page(api, call, lambda s: select(Tenant), tenants.view, Tenant.company, Tenant.id, ascending=True)
 
 
 def save_tenant(api: Api, call: Call) -> dict[str, Any]:
@@ -59,12 +63,14 @@ def open_ticket(api: Api, call: Call) -> dict[str, Any]:
     return api.ledger.open_ticket(call.caller, **call.body)
 
 
-def list_tickets(api: Api, call: Call) -> list[dict[str, Any]]:
+def list_tickets(api: Api, call: Call) -> Response:
     q = call.query
-    return api.ledger.list_tickets(
-        state=q.get("state"), kind=q.get("kind"), company=q.get("tenant"),
-        since=q.get("since"), until=q.get("until"), limit=q.get("limit", 200),
-    )
+
+    def query(session: Session) -> Select[Any]:
+        return tickets.listing(session, state=q.get("state"), kind=q.get("kind"), company=q.get("tenant"),
+                               since=q.get("since"), until=q.get("until"))
+
+    return pages.page(api, call, query, tickets.view, Ticket.id)
 
 
 def get_ticket(api: Api, call: Call) -> dict[str, Any]:
@@ -113,16 +119,19 @@ def post_event(api: Api, call: Call) -> Response:
     return Response(201 if created else 200, json.dumps(view, ensure_ascii=False).encode())
 
 
-def list_events(api: Api, call: Call) -> list[dict[str, Any]]:
-    return api.ledger.list_events(**call.query)
+def list_events(api: Api, call: Call) -> Response:
+    filters = {k: v for k, v in call.query.items() if k not in pages.PAGE}
+    return pages.page(api, call, lambda s: event_ledger.listing(s, **filters), event_ledger.view,
+                      DeviceEvent.occurred_at, DeviceEvent.id)
 
 
 def attach_event(api: Api, call: Call) -> dict[str, Any]:
     return api.ledger.attach_event(call.caller, int(call.params["id"]), call.body["ticket"])
 
 
-def audit_trail(api: Api, call: Call) -> list[dict[str, Any]]:
-    return api.ledger.audit_trail(call.query.get("entity"), call.query.get("id"))
+def audit_trail(api: Api, call: Call) -> Response:
+    listing = audit.listing(call.query.get("entity"), call.query.get("id"))
+    return pages.page(api, call, lambda s: listing, audit.view, AuditEntry.id)
 
 
 TRANSITION_BODY = obj(version=VERSION, reason={"type": "string", "maxLength": 500})
@@ -130,7 +139,7 @@ TRANSITION_BODY = obj(version=VERSION, reason={"type": "string", "maxLength": 50
 ROUTES: list[Route] = [
     Route("GET", "/status", "Daemon version, uptime, database and devices", status),
     Route("GET", "/openapi.json", "This document", openapi),
-    Route("GET", "/tenants", "The tenant roster", list_tenants),
+    Route("GET", "/tenants", "The tenant roster, by company", list_tenants, query=pages.PAGE),
     Route(
         "POST", "/tenants", "Add or update a tenant (by company name)", save_tenant,
         body=obj(
@@ -170,7 +179,7 @@ ROUTES: list[Route] = [
             "tenant": {"type": "string"},
             "since": {"type": "string", "format": "date-time"},
             "until": {"type": "string", "format": "date-time"},
-            "limit": {"type": "integer", "minimum": 1, "maximum": 5000},
+            **pages.PAGE,
         },
     ),
     Route("GET", "/tickets/{id}", "One ticket with its charges, payments and receipts", get_ticket),
@@ -230,14 +239,14 @@ ROUTES: list[Route] = [
             "kind": {"type": "string"},
             "device": {"type": "string"},
             "ticket": TICKET_ID,
-            "limit": {"type": "integer", "minimum": 1, "maximum": 5000},
+            **pages.PAGE,
         },
     ),
     Route("POST", "/events/{id:int}/attach", "Put an unattributed event on a ticket", attach_event,
           body=obj(["ticket"], ticket=TICKET_ID)),
     Route(
         "GET", "/audit", "The audit trail, newest first", audit_trail,
-        query={"entity": {"type": "string"}, "id": {"type": "string"}},
+        query={"entity": {"type": "string", "maxLength": 32}, "id": {"type": "string", "maxLength": 64}, **pages.PAGE},
     ),
 ]
 

@@ -13,16 +13,20 @@ import binascii
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
 
 from gatewayd import billing
+from gatewayd.api import pages
 from gatewayd.api.app import TICKET_ID, Api, Call, Route, obj
 from gatewayd.api.schema import FILENAME
 from gatewayd.api.server import Response
 from gatewayd.desk.common import day_range
 from gatewayd.errors import InvalidValue, NotFound
 from gatewayd.faxing import documents, incoming, jobs
-from gatewayd.models import FaxInState, FaxJobState
+from gatewayd.models import FaxIncoming, FaxInState, FaxJob, FaxJobState, FaxNotifyRequest
 
 ID = {"type": "string", "pattern": r"\d{1,12}", "description": "a number like 17"}
 DATE = {"type": "string", "pattern": r"\d{4}-\d{2}-\d{2}", "description": "a local date like 2026-11-26"}
@@ -93,10 +97,9 @@ def _create(api: Api, call: Call, number: str, fields: dict[str, Any]) -> dict[s
         return jobs.view(jobs.create(s, call.caller, api.ledger.clock(), number, **fields))
 
 
-def list_jobs(api: Api, call: Call) -> list[dict[str, Any]]:
-    with api.ledger.transaction() as s:
-        return [jobs.view(j) for j in jobs.listing(s, ticket=call.query.get("ticket"), state=call.query.get("state"),
-                                                   limit=call.query.get("limit", 200))]
+def list_jobs(api: Api, call: Call) -> Response:
+    return pages.page(api, call, lambda s: jobs.listing(s, ticket=call.query.get("ticket"),
+                                                        state=call.query.get("state")), jobs.view, FaxJob.id)
 
 
 def get_job(api: Api, call: Call) -> dict[str, Any]:
@@ -125,10 +128,13 @@ def _day(api: Api, text: str | None) -> tuple[datetime | None, datetime | None]:
     return day_range(text, api.ledger.timezone)
 
 
-def list_incoming(api: Api, call: Call) -> list[dict[str, Any]]:
+def _incoming(api: Api, call: Call) -> Callable[[Session], Select[Any]]:
     since, until = _day(api, call.query.get("date"))
-    with api.ledger.transaction() as s:
-        return incoming.listing(s, state=call.query.get("state"), since=since, until=until)
+    return lambda s: incoming.listing(s, state=call.query.get("state"), since=since, until=until)
+
+
+def list_incoming(api: Api, call: Call) -> Response:
+    return pages.page(api, call, _incoming(api, call), incoming.view, FaxIncoming.received_at, FaxIncoming.id)
 
 
 def get_incoming(api: Api, call: Call) -> dict[str, Any]:
@@ -171,9 +177,9 @@ def called_incoming(api: Api, call: Call) -> dict[str, Any]:
         return incoming.view(entry)
 
 
-def to_call(api: Api, call: Call) -> list[dict[str, Any]]:
-    with api.ledger.transaction() as s:
-        return incoming.to_call(s)
+def to_call(api: Api, call: Call) -> Response:
+    return pages.page(api, call, incoming.to_call, incoming.to_call_views, FaxIncoming.received_at, FaxIncoming.id,
+                      ascending=True, batch=True)
 
 
 def add_request(api: Api, call: Call) -> dict[str, Any]:
@@ -184,19 +190,20 @@ def add_request(api: Api, call: Call) -> dict[str, Any]:
             company=b.get("company"), sender=b.get("sender", ""), note=b.get("note", "")))
 
 
-def list_requests(api: Api, call: Call) -> list[dict[str, Any]]:
-    with api.ledger.transaction() as s:
-        return incoming.requests(s, call.query.get("state"))
+def list_requests(api: Api, call: Call) -> Response:
+    return pages.page(api, call, lambda s: incoming.requests(call.query.get("state")), incoming.request_view,
+                      FaxNotifyRequest.id)
 
 
-def register_out(api: Api, call: Call) -> list[dict[str, Any]]:
+def register_out(api: Api, call: Call) -> Response:
     since, until = _day(api, call.query.get("date"))
-    with api.ledger.transaction() as s:
-        return jobs.register(s, since, until)
+    return pages.page(api, call, lambda s: jobs.listing(s, since=since, until=until),
+                      lambda s, rows: jobs.register(s, [job for job, *_ in rows]), FaxJob.id, ascending=True, batch=True)
 
 
-def register_in(api: Api, call: Call) -> list[dict[str, Any]]:
-    return sorted(list_incoming(api, call), key=lambda e: (e["received_at"], e["id"]))
+def register_in(api: Api, call: Call) -> Response:
+    return pages.page(api, call, _incoming(api, call), incoming.view, FaxIncoming.received_at, FaxIncoming.id,
+                      ascending=True)
 
 
 DOCUMENTS = {"type": "array", "minItems": 1, "items": obj(
@@ -216,12 +223,12 @@ ROUTES: list[Route] = [
           preview_fax, body=obj(["documents"], documents=DOCUMENTS)),
     Route("GET", "/fax/jobs", "Outgoing fax jobs, newest first", list_jobs,
           query={"ticket": TICKET_ID, "state": {"type": "string", "enum": [s.value for s in FaxJobState]},
-                 "limit": {"type": "integer", "minimum": 1, "maximum": 1000}}),
+                 **pages.PAGE}),
     Route("GET", "/fax/jobs/{id:int}", "One fax job: state, tries, next try, reason", get_job),
     Route("POST", "/fax/jobs/{id:int}/cancel", "Cancel a queued, waiting or sending job", cancel_job,
           body=obj(reason={"type": "string", "maxLength": 500})),
     Route("GET", "/fax/incoming", "Received faxes (the incoming register)", list_incoming,
-          query={"state": {"type": "string", "enum": [s.value for s in FaxInState]}, "date": DATE}),
+          query={"state": {"type": "string", "enum": [s.value for s in FaxInState]}, "date": DATE, **pages.PAGE}),
     Route("GET", "/fax/incoming/{id:int}", "One received fax", get_incoming),
     Route("GET", "/fax/incoming/{id:int}/document", "A received fax's pages (TIFF Class F; PNG preview of "
           "page 1 with preview=true)", incoming_document, query={"preview": {"type": "boolean"}}),
@@ -231,7 +238,7 @@ ROUTES: list[Route] = [
                                     guest_phone={"type": "string", "maxLength": 50})),
     Route("POST", "/fax/incoming/{id:int}/called", "Staff phoned the recipient: off the to-call list", called_incoming,
           body=obj()),
-    Route("GET", "/fax/to-call", "Whom to phone about received faxes", to_call),
+    Route("GET", "/fax/to-call", "Whom to phone about received faxes, oldest first", to_call, query=pages.PAGE),
     Route("POST", "/fax/notify-requests", "A guest asks to be told when a fax for them arrives", add_request,
           status=201, body=obj(["guest_name", "phone"], guest_name={"type": "string", "minLength": 1, "maxLength": 200},
                                phone={"type": "string", "minLength": 1, "maxLength": 50},
@@ -239,9 +246,9 @@ ROUTES: list[Route] = [
                                sender={"type": "string", "maxLength": 64, "description": "sender's fax number or id"},
                                note={"type": "string", "maxLength": 500})),
     Route("GET", "/fax/notify-requests", "Notify-me requests", list_requests,
-          query={"state": {"type": "string", "enum": ["open", "matched", "cancelled"]}}),
+          query={"state": {"type": "string", "enum": ["open", "matched", "cancelled"]}, **pages.PAGE}),
     Route("GET", "/fax/register/out", "The outgoing fax register (发报记录本) for a day", register_out,
-          query={"date": DATE}),
+          query={"date": DATE, **pages.PAGE}),
     Route("GET", "/fax/register/in", "The incoming fax register (进报记录本) for a day", register_in,
-          query={"date": DATE}),
+          query={"date": DATE, **pages.PAGE}),
 ]

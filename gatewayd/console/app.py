@@ -8,6 +8,7 @@ staff-only rule and handlers as the Unix socket, audited ``via="console"``.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -56,6 +57,9 @@ class Refusal(Exception):
         self.status = status
         self.detail = detail
         super().__init__(detail)
+
+
+_NEXT = re.compile(r'<([^>]*)>; rel="next"')
 
 
 class Desk:
@@ -118,9 +122,14 @@ class Desk:
             except (ValueError, KeyError, TypeError):
                 detail = response.body.decode(errors="replace")
             raise Refusal(response.status, detail)
-        if response.content_type == "application/json":
-            return json.loads(response.body) if response.body else None
-        return response
+        if response.content_type != "application/json":
+            return response
+        answer = json.loads(response.body) if response.body else None
+        # A list longer than a page (api.pages): the console shows all of it, never a silent cut.
+        while following := _NEXT.search(dict(response.headers).get("link", "")):
+            response = await self.api.handle(ApiRequest("GET", following.group(1), {}, b"", login.caller, login.gid))
+            answer += json.loads(response.body)
+        return answer
 
     def is_staff(self, login: Login) -> bool:
         return self.api.is_staff(login.caller, login.gid)

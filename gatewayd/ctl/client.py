@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,6 +46,9 @@ class Client:
         return json.loads(payload) if payload else None
 
     def request_bytes(self, method: str, target: str, body: dict[str, Any] | None = None) -> bytes:
+        return self._exchange(method, target, body)[0]
+
+    def _exchange(self, method: str, target: str, body: dict[str, Any] | None = None) -> tuple[bytes, Any]:
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
         headers = {"content-type": "application/json"} if data is not None else {}
         try:
@@ -68,12 +73,48 @@ class Client:
             except (ValueError, KeyError, TypeError):
                 detail = payload.decode(errors="replace")
             raise Refused(response.status, detail)
-        return payload
+        return payload, response.headers
 
     def get(self, target: str, **query: Any) -> Any:
-        params = {k: v for k, v in query.items() if v not in (None, False)}
-        params = {k: ("true" if v is True else v) for k, v in params.items()}
-        return self.request("GET", target + (f"?{urlencode(params)}" if params else ""))
+        return self.request("GET", _with_query(target, query))
+
+    def listing(self, target: str, *, everything: bool = False, **query: Any) -> Listing:
+        """A list route's first page, or with ``everything`` every page (following rel=next)."""
+        rows: list[Any] = []
+        following: str | None = _with_query(target, query)
+        while following:
+            payload, headers = self._exchange("GET", following)
+            rows += json.loads(payload)
+            link = _NEXT.search(headers.get("link") or "")
+            following = link.group(1) if link else None
+            if not everything:
+                break
+        if following is None:
+            return Listing(rows, str(len(rows)))
+        over = headers.get("x-total-count-over")
+        return Listing(rows, f"more than {over}" if over else headers.get("x-total-count") or "more")
 
     def post(self, target: str, body: dict[str, Any] | None = None) -> Any:
         return self.request("POST", target, {k: v for k, v in (body or {}).items() if v is not None})
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: list[Any]
+    total: str  #: the whole list's size as the daemon counted it ("337", "more than 10000")
+
+    @property
+    def note(self) -> str | None:
+        """What a table must say when it shows only part of the list."""
+        if self.total == str(len(self.rows)):
+            return None
+        return f"showing {len(self.rows)} of {self.total}, --all for the rest"
+
+
+_NEXT = re.compile(r'<([^>]*)>\s*;\s*rel="next"')
+
+
+def _with_query(target: str, query: dict[str, Any]) -> str:
+    params = {k: v for k, v in query.items() if v not in (None, False)}
+    params = {k: ("true" if v is True else v) for k, v in params.items()}
+    return target + (f"?{urlencode(params)}" if params else "")

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gatewayd.ctl.client import Client
-from gatewayd.ctl.render import change, local, show_events, show_ticket, show_tickets
+from gatewayd.ctl.render import ALL, change, listed, local, show_events, show_ticket, show_tickets
 from gatewayd.models import TicketKind
 from gatewayd.tables import render
 from gatewayd.tickets import TRANSITIONS
@@ -52,9 +52,9 @@ def ticket_open(args: argparse.Namespace, client: Client) -> Result:
 
 
 def ticket_list(args: argparse.Namespace, client: Client) -> Result:
-    ts = client.get("/tickets", state=args.state, kind=args.kind, tenant=args.tenant, since=args.since,
-                    until=args.until)
-    return ts, show_tickets(ts)
+    ts = client.listing("/tickets", everything=args.all, state=args.state, kind=args.kind, tenant=args.tenant,
+                        since=args.since, until=args.until)
+    return listed(args, ts, show_tickets(ts.rows))
 
 
 def ticket_show(args: argparse.Namespace, client: Client) -> Result:
@@ -88,9 +88,9 @@ def pay(args: argparse.Namespace, client: Client) -> Result:
 
 
 def events_list(args: argparse.Namespace, client: Client) -> Result:
-    es = client.get("/events", unattributed=args.unattributed, kind=args.kind, device=args.device,
-                    ticket=args.ticket)
-    return es, show_events(es)
+    es = client.listing("/events", everything=args.all, unattributed=args.unattributed, kind=args.kind,
+                        device=args.device, ticket=args.ticket)
+    return listed(args, es, show_events(es.rows))
 
 
 def events_add(args: argparse.Namespace, client: Client) -> Result:
@@ -105,9 +105,9 @@ def events_attach(args: argparse.Namespace, client: Client) -> Result:
 
 
 def tenant_list(args: argparse.Namespace, client: Client) -> Result:
-    ts = client.get("/tenants")
-    return ts, render(["company", "rooms", "contact", "phone"],
-                      [(t["company"], ",".join(t["rooms"]), t["contact"], t["phone"]) for t in ts])
+    ts = client.listing("/tenants", everything=args.all)
+    return listed(args, ts, render(["company", "rooms", "contact", "phone"],
+                                   [(t["company"], ",".join(t["rooms"]), t["contact"], t["phone"]) for t in ts.rows]))
 
 
 def tenant_add(args: argparse.Namespace, client: Client) -> Result:
@@ -126,10 +126,10 @@ def tenant_import(args: argparse.Namespace, client: Client) -> Result:
 
 
 def audit(args: argparse.Namespace, client: Client) -> Result:
-    entries = client.get("/audit", entity="ticket" if args.ticket else None, id=args.ticket)
-    return entries, render(["at", "who", "action", "what", "change"],
-                           [(local(e["at"]), e["actor"], e["action"], e["entity_id"],
-                             change(e) + (" [manual]" if e["manual"] else "")) for e in entries])
+    entries = client.listing("/audit", everything=args.all, entity="ticket" if args.ticket else None, id=args.ticket)
+    return listed(args, entries, render(["at", "who", "action", "what", "change"],
+                                        [(local(e["at"]), e["actor"], e["action"], e["entity_id"],
+                                          change(e) + (" [manual]" if e["manual"] else "")) for e in entries.rows]))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -152,6 +152,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ls.add_argument(option)
     ls.add_argument("--since", help="ISO time with offset")
     ls.add_argument("--until", help="ISO time with offset")
+    ls.add_argument("--all", action="store_true", help=ALL)
     ls.set_defaults(handler=ticket_list)
     show = ticket.add_parser("show", help="one ticket, every charge explained")
     show.add_argument("id")
@@ -191,6 +192,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     el.add_argument("--unattributed", action="store_true")
     for option in ("--kind", "--device", "--ticket"):
         el.add_argument(option)
+    el.add_argument("--all", action="store_true", help=ALL)
     el.set_defaults(handler=events_list)
     ea = ev.add_parser("add", help="record an event by hand (audited as manual)")
     ea.add_argument("--kind", required=True, choices=["fax_call", "print_job", "meter_reading"])
@@ -206,7 +208,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     et.set_defaults(handler=events_attach)
 
     tenant = sub.add_parser("tenant", help="tenant roster").add_subparsers(dest="action", required=True)
-    tenant.add_parser("list").set_defaults(handler=tenant_list)
+    tl = tenant.add_parser("list")
+    tl.add_argument("--all", action="store_true", help=ALL)
+    tl.set_defaults(handler=tenant_list)
     ta = tenant.add_parser("add")
     ta.add_argument("company")
     for option in ("--rooms", "--contact", "--phone", "--email"):
@@ -218,4 +222,5 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     au = sub.add_parser("audit", help="audit trail")
     au.add_argument("--ticket")
+    au.add_argument("--all", action="store_true", help=ALL)
     au.set_defaults(handler=audit)

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gatewayd.ctl.client import Client
-from gatewayd.ctl.render import local
+from gatewayd.ctl.render import ALL, listed, local
 from gatewayd.tables import render
 
 Result = tuple[Any, str | None]
@@ -42,8 +42,8 @@ def send(args: argparse.Namespace, client: Client) -> Result:
 
 
 def jobs(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/fax/jobs", ticket=args.ticket, state=args.state)
-    return items, show_jobs(items)
+    items = client.listing("/fax/jobs", everything=args.all, ticket=args.ticket, state=args.state)
+    return listed(args, items, show_jobs(items.rows))
 
 
 def cancel(args: argparse.Namespace, client: Client) -> Result:
@@ -70,8 +70,8 @@ def fetch(args: argparse.Namespace, client: Client) -> Result:
 
 
 def incoming(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/fax/incoming", state=args.state, date=args.date)
-    return items, show_incoming(items)
+    items = client.listing("/fax/incoming", everything=args.all, state=args.state, date=args.date)
+    return listed(args, items, show_incoming(items.rows))
 
 
 def assign(args: argparse.Namespace, client: Client) -> Result:
@@ -86,10 +86,10 @@ def called(args: argparse.Namespace, client: Client) -> Result:
 
 
 def to_call(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/fax/to-call")
+    items = client.listing("/fax/to-call", everything=args.all)
     rows = [(e["id"], local(e["received_at"]), e["for"], e["call"], e["phone"], e["pages"], e["ticket"] or "")
-            for e in items]
-    return items, render(["fax", "received", "for", "call", "phone", "pages", "ticket"], rows)
+            for e in items.rows]
+    return listed(args, items, render(["fax", "received", "for", "call", "phone", "pages", "ticket"], rows))
 
 
 def notify_me(args: argparse.Namespace, client: Client) -> Result:
@@ -101,15 +101,16 @@ def notify_me(args: argparse.Namespace, client: Client) -> Result:
 
 
 def register_view(args: argparse.Namespace, client: Client) -> Result:
+    # A register is the day's whole book: every page of it.
     if args.out:
-        items = client.get("/fax/register/out", date=args.date)
+        items = client.listing("/fax/register/out", everything=True, date=args.date).rows
         rows = [(local(j["created_at"]), j["ticket"], j["customer"], j["room"], j["number"], j["region"],
                  f"{j['pages_delivered']}/{j['pages']}", ",".join(map(str, j["error_pages"])), j["duration_s"],
                  j["state"], j["charged"]) for j in items]
         return items, "发报记录本 outgoing faxes\n" + render(
             ["time", "ticket", "customer", "room", "number", "region", "pages", "错页", "seconds", "state",
              "charged"], rows, numeric=(8, 10))
-    items = client.get("/fax/register/in", date=args.date)
+    items = client.listing("/fax/register/in", everything=True, date=args.date).rows
     rows = [(local(e["received_at"]), e["tenant"] or ("待查" if e["state"] == "pending" else ""),
              e["guest_name"], e["room"], e["pages"], e["remote_station_id"], e["state"], e["ticket"] or "")
             for e in items]
@@ -130,6 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = fax.add_parser("jobs", help="outgoing jobs and their state")
     p.add_argument("--ticket")
     p.add_argument("--state", choices=["queued", "sending", "retry_wait", "done", "failed", "cancelled"])
+    p.add_argument("--all", action="store_true", help=ALL)
     p.set_defaults(handler=jobs)
     p = fax.add_parser("cancel", help="cancel a queued, waiting or sending job")
     p.add_argument("job", type=int)
@@ -138,6 +140,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = fax.add_parser("incoming", help="received faxes (--json: pages, state, times, remote id)")
     p.add_argument("--state", choices=["pending", "assigned", "archived"], help="pending = 待查")
     p.add_argument("--date", help="local date, e.g. 2026-11-26")
+    p.add_argument("--all", action="store_true", help=ALL)
     p.set_defaults(handler=incoming)
     p = fax.add_parser("fetch", help="save a received fax's pages (TIFF) or its page-1 preview (PNG)")
     p.add_argument("entry", type=int)
@@ -154,7 +157,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = fax.add_parser("called", help="the recipient was phoned: off the to-call list")
     p.add_argument("entry", type=int)
     p.set_defaults(handler=called)
-    fax.add_parser("to-call", help="whom to phone about received faxes").set_defaults(handler=to_call)
+    p = fax.add_parser("to-call", help="whom to phone about received faxes")
+    p.add_argument("--all", action="store_true", help=ALL)
+    p.set_defaults(handler=to_call)
     p = fax.add_parser("notify-me", help="a guest asks to be told when a fax arrives for them")
     p.add_argument("--guest", required=True)
     p.add_argument("--phone", required=True)

@@ -19,7 +19,7 @@ _POLL_S = 0.25
 
 def _finished(client: Client, ticket: str, queue: str, job_id: int) -> dict[str, Any] | None:
     """The job's event once the watcher has recorded it on the ticket."""
-    for event in client.get("/events", ticket=ticket, kind="print_job"):
+    for event in client.listing("/events", everything=True, ticket=ticket, kind="print_job").rows:
         if event["payload"].get("queue") == queue and event["payload"].get("job_id") == job_id:
             return event
     return None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gatewayd.ctl.client import Listing
 from gatewayd.tables import render
 
 #: The site's time zone, from GET /status; times are stored in UTC and shown in local time.
@@ -16,6 +19,16 @@ def local(iso: str | None) -> str:
     if not iso:
         return ""
     return datetime.fromisoformat(iso).astimezone(site_zone).strftime("%Y-%m-%d %H:%M")
+
+
+ALL = "every page, not only the first (a list longer than a page says so)"
+
+
+def listed(args: argparse.Namespace, listing: Listing, table: str) -> tuple[Any, str]:
+    """A list command's result: never a silent cut (the note goes to stderr beside --json)."""
+    if listing.note and args.json:
+        print(f"gatewayctl: {listing.note}", file=sys.stderr)
+    return listing.rows, table + (f"\n{listing.note}" if listing.note else "")
 
 
 def customer(t: dict[str, Any]) -> str:

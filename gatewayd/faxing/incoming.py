@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from gatewayd import audit, events, tenants, tickets
 from gatewayd.audit import DAEMON, Caller
@@ -225,26 +225,33 @@ def view(entry: FaxIncoming) -> dict[str, Any]:
 
 
 def listing(session: Session, *, state: str | None = None, since: datetime | None = None,
-            until: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    query = select(FaxIncoming).order_by(FaxIncoming.received_at.desc(), FaxIncoming.id.desc()).limit(limit)
+            until: datetime | None = None) -> Select[Any]:
+    """Register entries with what ``view`` reads (tenant, ticket) loaded."""
+    query = select(FaxIncoming).options(joinedload(FaxIncoming.tenant), joinedload(FaxIncoming.ticket))
     if state:
         query = query.where(FaxIncoming.state == state)
     if since:
         query = query.where(FaxIncoming.received_at >= since)
     if until:
         query = query.where(FaxIncoming.received_at < until)
-    return [view(e) for e in session.scalars(query)]
+    return query
 
 
-def to_call(session: Session) -> list[dict[str, Any]]:
+def to_call(session: Session) -> Select[Any]:
     """Whom staff should phone: faxes assigned or asked for, not yet called about or archived."""
-    query = (select(FaxIncoming)
-             .where(FaxIncoming.called_at.is_(None), FaxIncoming.state != FaxInState.ARCHIVED.value,
-                    or_(FaxIncoming.state == FaxInState.ASSIGNED.value, FaxIncoming.notify_request_id.is_not(None)))
-             .order_by(FaxIncoming.received_at))
+    return listing(session).where(
+        FaxIncoming.called_at.is_(None), FaxIncoming.state != FaxInState.ARCHIVED.value,
+        or_(FaxIncoming.state == FaxInState.ASSIGNED.value, FaxIncoming.notify_request_id.is_not(None)))
+
+
+def to_call_views(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
+    """The to-call list's lines: who to phone and the number, the notify-me requests in one query."""
+    entries = [entry for entry, *_ in rows]
+    wanted = {e.notify_request_id for e in entries if e.notify_request_id}
+    requests_ = {r.id: r for r in session.scalars(select(FaxNotifyRequest).where(FaxNotifyRequest.id.in_(wanted)))}
     out = []
-    for entry in session.scalars(query):
-        request = session.get(FaxNotifyRequest, entry.notify_request_id) if entry.notify_request_id else None
+    for entry in entries:
+        request = requests_.get(entry.notify_request_id) if entry.notify_request_id else None
         if request is not None:
             who, phone = request.guest_name, request.phone
         elif entry.tenant is not None:
@@ -263,11 +270,9 @@ def request_view(request: FaxNotifyRequest) -> dict[str, Any]:
             "created_by": request.created_by, "created_at": request.created_at.isoformat()}
 
 
-def requests(session: Session, state: str | None = None) -> list[dict[str, Any]]:
-    query = select(FaxNotifyRequest).order_by(FaxNotifyRequest.id.desc())
-    if state:
-        query = query.where(FaxNotifyRequest.state == state)
-    return [request_view(r) for r in session.scalars(query)]
+def requests(state: str | None = None) -> Select[Any]:
+    query = select(FaxNotifyRequest).options(joinedload(FaxNotifyRequest.tenant))
+    return query.where(FaxNotifyRequest.state == state) if state else query
 
 
 def _iso(value: datetime | None) -> str | None:
