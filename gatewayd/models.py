@@ -217,6 +217,7 @@ class DeviceEvent(Base):
         Index("ix_device_events_attribution", "attribution", "kind"),
         Index("ix_device_events_kind_device_occurred_at", "kind", "device", "occurred_at"),
         Index("ix_device_events_occurred_at", "occurred_at", "id"),
+        Index("ix_device_events_kind_occurred_at", "kind", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
