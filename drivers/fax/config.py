@@ -1,11 +1,12 @@
-"""``[[fax.modems]]``: one table per Class 1 modem, validated into a frozen ``ModemConfig``.
+"""``[[fax.modems]]``: one table per fax modem, validated into a frozen ``ModemConfig``.
 
 Example::
 
     [[fax.modems]]
     name = "fax1"                 # device name in events and status
     port = "/dev/ttyS0"           # or any pyserial URL: "spy:///dev/ttyUSB0", "loop://"
-    class = "1"                   # only Class 1 (T.31) so far
+    class = "auto"                # "1" (T.31), "2", "2.0" (T.32), or "auto": ask AT+FCLASS=?
+    class_preference = ["1", "2.0", "2"]  # what "auto" picks first (see CLASS_PREFERENCE)
     baudrate = 115200
     flow_control = "rtscts"       # "rtscts" | "xonxoff" | "none"
     init = ["ATE0V1Q0", "AT&K3"]  # sent after ATZ, each must answer OK
@@ -22,6 +23,16 @@ Example::
     lock_dir = "/var/lock"
     dial_prefix = "ATDT"
     timer_scale = 1.0             # T.30 timers x this; < 1 only for the lab's paced peer
+
+Known modem quirks are data, not code paths (the way HylaFAX's prototype configs carry them):
+
+    init = [...]                  # extra init strings (all classes), e.g. "AT&K4" for XON/XOFF
+    bit_order = 0                 # Class 2/2.0: the AT+FBO/+FBOR value sent at start
+    reversed_receive_data = true  # Class 2: received page data comes bit-reversed (default
+                                  #   true for Class 2 -- Rockwell/USR-era SP-2388 modems, what
+                                  #   efax assumes without -or --; false for 2.0, T.32 direct)
+    hangup_wait_s = 10.0          # Class 2/2.0: how long +FHS/+FHNG may lag the last page's OK
+                                  #   (some Multi-Tech and ZyXEL firmwares report it late)
 """
 
 from __future__ import annotations
@@ -38,6 +49,10 @@ from .t30 import RtnMethod, RtnPolicy
 from .t4 import CopyQualityPolicy
 
 _SPEEDS = (14400, 12000, 9600, 7200, 4800, 2400)
+_CLASSES = ("1", "2", "2.0")
+#: What ``class = "auto"`` picks among the classes a modem lists: Class 1 first (our own T.30:
+#: ECM, MMR, every frame seen), then 2.0 (T.32, the standard), then 2 (the SP-2388 draft).
+CLASS_PREFERENCE = ("1", "2.0", "2")
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,10 @@ class ModemConfig:
     lock_dir: str | None = "/var/lock"
     dial_prefix: str = "ATDT"
     timer_scale: float = 1.0
+    class_preference: tuple[str, ...] = CLASS_PREFERENCE
+    bit_order: int = 0
+    reversed_receive_data: bool | None = None  #: None: true for Class 2, false for 2.0
+    hangup_wait_s: float = 10.0
 
 
 def parse_modem(section: Mapping[str, Any], where: str = "") -> ModemConfig:
@@ -67,7 +86,8 @@ def parse_modem(section: Mapping[str, Any], where: str = "") -> ModemConfig:
     known = {"name", "port", "class", "baudrate", "flow_control", "init", "rings_before_answer",
              "own_number", "station_id", "max_speed", "fine", "rtn_policy",
              "rtn_max_retransmits", "lock_dir", "dial_prefix", "timer_scale", "ecm",
-             "percent_good_lines", "max_consecutive_bad_lines"}
+             "percent_good_lines", "max_consecutive_bad_lines", "class_preference", "bit_order",
+             "reversed_receive_data", "hangup_wait_s"}
 
     def key(k: str) -> str:
         return f"{where}.{k}" if where else k
@@ -88,8 +108,17 @@ def parse_modem(section: Mapping[str, Any], where: str = "") -> ModemConfig:
     name = get("name", str, "", required=True)
     port = get("port", str, "", required=True)
     fax_class = str(get("class", (str, int), "1"))
-    if fax_class != "1":
-        problems.append((key("class"), f"only Class 1 is supported, got {fax_class!r}"))
+    if fax_class not in (*_CLASSES, "auto"):
+        problems.append((key("class"), f'must be "1", "2", "2.0" or "auto", got {fax_class!r}'))
+    preference = get("class_preference", list, list(CLASS_PREFERENCE))
+    if not preference or not all(isinstance(c, str) and c in _CLASSES for c in preference):
+        problems.append((key("class_preference"), f"must list classes among {_CLASSES}, got {preference!r}"))
+    bit_order = get("bit_order", int, 0)
+    if not 0 <= bit_order <= 3:
+        problems.append((key("bit_order"), f"must be 0-3 (T.32 +FBO), got {bit_order}"))
+    hangup_wait = get("hangup_wait_s", (int, float), 10.0)
+    if not 0 < hangup_wait <= 120:
+        problems.append((key("hangup_wait_s"), f"must be between 0 and 120 seconds, got {hangup_wait}"))
     flow_raw = get("flow_control", str, "rtscts")
     try:
         flow = FlowControl(flow_raw)
@@ -137,7 +166,9 @@ def parse_modem(section: Mapping[str, Any], where: str = "") -> ModemConfig:
         ecm=ecm,
         copy_quality=CopyQualityPolicy(float(percent), bad_run),
         lock_dir=get("lock_dir", str, "/var/lock"), dial_prefix=get("dial_prefix", str, "ATDT"),
-        timer_scale=float(scale),
+        timer_scale=float(scale), class_preference=tuple(preference), bit_order=bit_order,
+        reversed_receive_data=get("reversed_receive_data", bool, None),
+        hangup_wait_s=float(hangup_wait),
     )
 
 

@@ -38,7 +38,8 @@ from . import documents, t4
 from .channel import ModemChannel
 from .config import FaxConfig, ModemConfig
 from .errors import FaxError
-from .modem import FaxModem, NoIncomingCall
+from .classes import FaxModemOfAnyClass, open_modem
+from .modem import NoIncomingCall
 
 log = structlog.get_logger("drivers.fax")
 
@@ -238,11 +239,11 @@ class FaxDriver:
         backoff = FIRST_BACKOFF_S
         while not self._stop.is_set():
             worker.abort.clear()
-            modem = self._modem(worker)
+            channel = self._channel(worker)
             try:
-                modem.open()
+                modem = open_modem(worker.config, channel)
             except FaxError as err:  # locked by another program, missing, mute: this modem only
-                modem.close()
+                channel.close()
                 self._down(worker, err, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
@@ -259,12 +260,11 @@ class FaxDriver:
             worker.status.reopens += 1
         worker.status.state = "stopped"
 
-    def _modem(self, worker: _Worker) -> FaxModem:
+    def _channel(self, worker: _Worker) -> ModemChannel:
         cfg = worker.config
-        channel = ModemChannel(
+        return ModemChannel(
             cfg.port, baudrate=cfg.baudrate, flow=cfg.flow_control, lock_dir=cfg.lock_dir,
             opener=lambda *a, **kw: _AbortablePort(serial.serial_for_url(*a, **kw), worker.abort))
-        return FaxModem(cfg, channel=channel)
 
     def _down(self, worker: _Worker, err: Exception, retry_in: float) -> None:
         worker.status.state = "down"
@@ -272,7 +272,7 @@ class FaxDriver:
         worker.status.last_error_at = self.clock().isoformat()
         log.warning("fax.modem_down", error=str(err), retry_in_s=retry_in)
 
-    def _serve(self, worker: _Worker, modem: FaxModem, emit: Callable[[Any], None]) -> None:
+    def _serve(self, worker: _Worker, modem: FaxModemOfAnyClass, emit: Callable[[Any], None]) -> None:
         """Until the port fails or the driver stops: send what is due, else answer calls."""
         worker.status.state = "idle"
         log.info("fax.modem_ready", port=worker.config.port)
@@ -298,7 +298,7 @@ class FaxDriver:
             worker.status.state = "idle"
             modem.initialize()
 
-    def _send(self, worker: _Worker, modem: FaxModem, job: FaxJob, emit: Callable[[Any], None]) -> None:
+    def _send(self, worker: _Worker, modem: FaxModemOfAnyClass, job: FaxJob, emit: Callable[[Any], None]) -> None:
         bound = log.bind(job=job.job_id)
         worker.status.state, worker.status.job = "sending", job.job_id
         emit(CallStarted(job.modem, self.clock(), job.job_id))

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Self
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,8 +41,9 @@ class _CallerId:
     name: str = ""
 
 
-class FaxModem:
-    """One Class 1 modem: ``send_fax`` and ``receive_fax`` each run one whole call."""
+class ModemPort:
+    """What every fax class does the same: the locked port, open/close, waiting for RINGs.
+    ``FaxModem`` (Class 1) and ``class2_modem.Class2FaxModem`` (Class 2/2.0) build on it."""
 
     #: Between RINGs a ringing line goes quiet for ~4 s (ITU-T E.180 cadences); past this the
     #: caller has given up.
@@ -56,31 +58,62 @@ class FaxModem:
         self.channel = channel or ModemChannel(
             config.port, baudrate=config.baudrate, flow=config.flow_control,
             lock_dir=config.lock_dir, clock=clock)
-        self.families = ALL_FAMILIES
         self._scale = config.timer_scale
 
-    # ------------------------------------------------------------------ set-up
-
     def open(self) -> None:
-        """Open and lock the port, reset the modem, put it in Class 1, learn its modulations."""
+        """Open and lock the port, then put the modem in its class (``initialize``)."""
         self.channel.open()
         self.initialize()
 
     def initialize(self) -> None:
-        self.channel.reset(self.config.init)
-        self.channel.expect_ok("AT+FCLASS=1")
-        reply = self.channel.expect_ok("AT+FTM=?")
-        self.families = _families(reply.lines)
+        raise NotImplementedError
 
     def close(self) -> None:
         self.channel.close()
 
-    def __enter__(self) -> FaxModem:
+    def __enter__(self) -> Self:
         self.open()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _t(self, seconds: float) -> float:
+        return seconds * self._scale
+
+    def _await_rings(self, wait: float) -> _CallerId:
+        deadline = self.clock() + wait
+        rings = 0
+        number = name = ""
+        while rings < self.config.rings_before_answer:
+            remaining = deadline - self.clock() if rings == 0 else self.RING_GAP
+            line = self.channel.wait_unsolicited(max(0.0, remaining))
+            if line is None:
+                raise NoIncomingCall(f"{self.config.name}: {'no call' if rings == 0 else 'caller hung up'}")
+            if line.text == "RING":
+                rings += 1
+            elif line.text.startswith("NMBR"):
+                number = line.text.partition("=")[2].strip()
+            elif line.text.startswith("NAME"):
+                name = line.text.partition("=")[2].strip()
+        return _CallerId(number, name)
+
+
+class FaxModem(ModemPort):
+    """One Class 1 modem: ``send_fax`` and ``receive_fax`` each run one whole call."""
+
+    def __init__(self, config: ModemConfig, **kw: Any):
+        super().__init__(config, **kw)
+        self.families = ALL_FAMILIES
+
+    # ------------------------------------------------------------------ set-up
+
+    def initialize(self) -> None:
+        """Reset the modem, put it in Class 1, learn its modulations."""
+        self.channel.reset(self.config.init)
+        self.channel.expect_ok("AT+FCLASS=1")
+        reply = self.channel.expect_ok("AT+FTM=?")
+        self.families = _families(reply.lines)
 
     def _engine_config(self) -> EngineConfig:
         speed = next(s for s in Speed if s.bit_rate <= self.config.max_speed)
@@ -125,23 +158,6 @@ class FaxModem:
                                    outcome.remote_station_id, self.wall()))
         return self._record(outcome, anchor, call_id, Direction.INCOMING,
                             number=self.config.own_number, caller=caller, document_path=path)
-
-    def _await_rings(self, wait: float) -> _CallerId:
-        deadline = self.clock() + wait
-        rings = 0
-        number = name = ""
-        while rings < self.config.rings_before_answer:
-            remaining = deadline - self.clock() if rings == 0 else self.RING_GAP
-            line = self.channel.wait_unsolicited(max(0.0, remaining))
-            if line is None:
-                raise NoIncomingCall(f"{self.config.name}: {'no call' if rings == 0 else 'caller hung up'}")
-            if line.text == "RING":
-                rings += 1
-            elif line.text.startswith("NMBR"):
-                number = line.text.partition("=")[2].strip()
-            elif line.text.startswith("NAME"):
-                name = line.text.partition("=")[2].strip()
-        return _CallerId(number, name)
 
     # ------------------------------------------------------------------ the loop
 
@@ -202,9 +218,6 @@ class FaxModem:
             return CallFailed(reply.result.value)
         # T.31 8.3.1: after ATD's CONNECT the modem is receiving V.21 like after +FRH=3.
         return self._receive_frames(self._t(35.0), connected=True)
-
-    def _t(self, seconds: float) -> float:
-        return seconds * self._scale
 
     def _send_frames(self, fs: tuple[frames.Frame, ...], x_bit: bool) -> ModemEvent:
         for frame in fs:

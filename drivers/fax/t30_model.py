@@ -168,6 +168,15 @@ class RtnPolicy:
     max_retransmits: int = 2  #: K: extra transmissions of one page
 
 
+def after_bad_page(policy: RtnPolicy, attempts: int) -> RtnMethod:
+    """What the sender does with a page answered RTN/PIN (an ErrorPage) after ``attempts``
+    transmissions of it: send it again, count it as sent (still flagged), or give up. The one
+    place the policy is read, for Class 1 (the T.30 engine) and Class 2 (``class2_modem``)."""
+    if policy.method is RtnMethod.RETRANSMIT and attempts > policy.max_retransmits:
+        return RtnMethod.GIVEUP
+    return policy.method
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     station_id: str = ""

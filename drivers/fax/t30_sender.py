@@ -9,7 +9,7 @@ from . import ecm, frames
 from .class1 import CallFailed, Command, Done, ModemEvent, SendImage
 from .frames import FCF, Coding, Frame, Resolution, Session, Speed, Width
 from .record import HangupCode, PageAttempt, PageStatus
-from .t30_model import State, _ANSWER_STATUS, TCF_SECONDS, RtnMethod, _PageLog
+from .t30_model import State, _ANSWER_STATUS, TCF_SECONDS, RtnMethod, _PageLog, after_bad_page
 from .t30_steps import Steps
 
 
@@ -148,15 +148,13 @@ class SenderSteps(Steps):
         self._attempt(status)
         log = self._log[self._page]
         if status in (PageStatus.RETRAIN_NEGATIVE, PageStatus.INTERRUPT_NEGATIVE):
-            policy = self.config.rtn_policy
-            if policy.method is RtnMethod.GIVEUP:
+            action = after_bad_page(self.config.rtn_policy, len(log.attempts))
+            if action is RtnMethod.GIVEUP:
+                how = ("policy giveup" if self.config.rtn_policy.method is RtnMethod.GIVEUP
+                       else f"{len(log.attempts)} times")
                 return self._end(HangupCode.RTN_GIVE_UP,
-                                 f"page {self._number()} answered {signal.value}: policy giveup", now)
-            if policy.method is RtnMethod.RETRANSMIT:
-                if len(log.attempts) > policy.max_retransmits:
-                    return self._end(HangupCode.RTN_GIVE_UP,
-                                     f"page {self._number()} answered {signal.value} "
-                                     f"{len(log.attempts)} times", now)
+                                 f"page {self._number()} answered {signal.value}: {how}", now)
+            if action is RtnMethod.RETRANSMIT:
                 self._fall_back()  # at the lowest speed, resend at it
                 self._tries = 0
                 self._rtn_page = self._page

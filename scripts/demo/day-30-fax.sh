@@ -15,6 +15,14 @@ state=$(ctl --json ticket show "$fax_out" | python3 -c 'import json,sys; print(j
 ctl ticket complete "$fax_out" --signed-by "陈先生"
 ctl ticket settle "$fax_out" --method cash
 
+echo "== a tenant faxes a price list to Macau through the desk's Class 2.0 modem"
+printf 'To: Lisboa Supplies, fax +853 2888 0000\nFrom: Acme Trading Ltd, room 1203\n\nPrice list attached.\n' >"$demo/prices.txt"
+fax_out2=$(ctl --json ticket open fax_out --company "Acme Trading Ltd" --room 1203 | ticket_id)
+ctl fax send "$fax_out2" 9,0085328880000 "$demo/prices.txt" --modem fax2 --wait 180
+state=$(ctl --json ticket show "$fax_out2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+[ "$state" = awaiting_customer ] || { echo "the fax to Macau did not go through ($state)"; exit 1; }
+ctl ticket complete "$fax_out2" --signed-by "Acme Trading Ltd"
+
 echo "== a fax for Acme comes in (the lab restarts to call the desk; the modem comes back by itself)"
 "$root/.venv/bin/python" - "$lab/fax/incoming.tif" <<'PY'
 import sys

@@ -23,3 +23,10 @@ fax_lab() {
     echo "the fax lab did not start:"; cat "$demo/fax-lab.err"; exit 1
 }
 fax_lab
+# The desk's second modem, a Class 2.0 one (config/demo.toml's "fax2"), on its own line to a
+# second spandsp fax machine that keeps what it receives in $lab/fax/rx2-<n>.tif.
+background lab/faxmodem/faxmodem --class 2.0 --link "$lab/fax/ttyFAX2" \
+    --receive "$lab/fax/rx2-%d.tif" --ident "+853 2888 0000" --speed 3 --timeout 1800 \
+    >>"$demo/fax-lab2.log" 2>>"$demo/fax-lab2.err"
+for _ in $(seq 100); do [ -e "$lab/fax/ttyFAX2" ] && break; sleep 0.1; done
+[ -e "$lab/fax/ttyFAX2" ] || { echo "the Class 2.0 fax lab did not start:"; cat "$demo/fax-lab2.err"; exit 1; }

@@ -13,7 +13,11 @@ MODEM = {"name": "fax1", "port": "/dev/ttyS0"}
 
 BROKEN = [
     ({"modems": [{"port": "/dev/ttyS0"}]}, "fax.modems[0].name: is required"),
-    ({"modems": [{**MODEM, "class": "2"}]}, "fax.modems[0].class: only Class 1 is supported, got '2'"),
+    ({"modems": [{**MODEM, "class": "3"}]},
+     """fax.modems[0].class: must be "1", "2", "2.0" or "auto", got '3'"""),
+    ({"modems": [{**MODEM, "class_preference": ["2.0", "4"]}]},
+     "fax.modems[0].class_preference: must list classes among ('1', '2', '2.0'), got ['2.0', '4']"),
+    ({"modems": [{**MODEM, "bit_order": 7}]}, "fax.modems[0].bit_order: must be 0-3 (T.32 +FBO), got 7"),
     ({"modems": [{**MODEM, "flow_control": "magic"}]},
      "fax.modems[0].flow_control: must be rtscts, xonxoff or none, got 'magic'"),
     ({"modems": [{**MODEM, "station_id": "x" * 30}]},
