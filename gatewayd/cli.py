@@ -103,6 +103,39 @@ def cmd_rates_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_modem_probe(args: argparse.Namespace) -> int:
+    """Question a fax modem; print a ready [[fax.modems]] table and what to do about it."""
+    from drivers.fax.channel import ChannelError, FlowControl, ModemChannel
+    from drivers.fax.lock import PortBusy
+    from drivers.fax.probe import modem_block, probe
+
+    channel = ModemChannel(args.port, baudrate=args.baudrate, flow=FlowControl(args.flow),
+                           lock_dir=args.lock_dir)
+    try:
+        channel.open()
+    except PortBusy as err:
+        print(f"{args.port}: port locked by {err.owner} pid {err.pid}: stop it, or give gatewayd "
+              "another modem", file=sys.stderr)
+        return EXIT_REFUSED
+    except ChannelError as err:
+        print(f"{args.port}: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        report = probe(channel)
+    except ChannelError as err:
+        print(f"{args.port}: the modem does not answer ({err}): check the cable, the port and "
+              "the baud rate", file=sys.stderr)
+        return EXIT_REFUSED
+    finally:
+        channel.close()
+    for finding in report.findings:
+        print(f"# {finding}")
+    if report.recommended is None:
+        return EXIT_REFUSED
+    print(modem_block(report, args.name, args.lock_dir), end="")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gatewayd", description="Business-centre gateway daemon")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     rates_check.add_argument("--config", default=str(config_mod.DEFAULT_PATH))
     rates_check.add_argument("--at", help="ISO time with offset (default now)")
     rates_check.set_defaults(func=cmd_rates_check)
+
+    modem = commands.add_parser("modem", help="fax modems").add_subparsers(dest="action", required=True)
+    modem_probe = modem.add_parser("probe", help="identify a fax modem and print its [[fax.modems]] table")
+    modem_probe.add_argument("port", help="device (/dev/ttyS0) or pyserial URL")
+    modem_probe.add_argument("--name", default="fax1", help="the modem's name in the table")
+    modem_probe.add_argument("--lock-dir", default="/var/lock", help="UUCP lock directory")
+    modem_probe.add_argument("--baudrate", type=int, default=115200)
+    modem_probe.add_argument("--flow", choices=("rtscts", "xonxoff", "none"), default="rtscts")
+    modem_probe.set_defaults(func=cmd_modem_probe)
 
     args = parser.parse_args(argv)
     try:
