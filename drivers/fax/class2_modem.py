@@ -140,18 +140,21 @@ class Class2FaxModem(ModemPort):
     # ------------------------------------------------------------------ sending
 
     def send_fax(self, pages: Sequence[OutgoingPage], number: str, *, job_id: str | None = None,
-                 call_id: str | None = None) -> FaxCall:
+                 call_id: str | None = None, page_numbers: Sequence[int] | None = None) -> FaxCall:
+        """Call ``number`` and send ``pages``; ``page_numbers``: the job's numbers for them (a
+        retry sends only the pages not yet confirmed), by default 1..n."""
         call_id = call_id or uuid.uuid4().hex
+        numbers = list(page_numbers or range(1, len(pages) + 1))
         bound = log.bind(call_id=call_id, modem=self.config.name, role="sender", job_id=job_id)
         call = _Call()
         dialled = self.wall()
-        cause = self._call(lambda: self._send(call, pages, number, bound))
+        cause = self._call(lambda: self._send(call, pages, numbers, number, bound))
         bound.info("fax_call", hangup=cause.code.value, reason=cause.reason, remote=call.remote_id,
                    pages=[(p.page, [a.status.value for a in p.attempts]) for p in call.pages])
         return self._record(call, cause, call_id, Direction.OUTGOING, number=number,
                             dialled_at=dialled, pages_requested=len(pages), job_id=job_id)
 
-    def _send(self, call: _Call, pages: Sequence[OutgoingPage], number: str,
+    def _send(self, call: _Call, pages: Sequence[OutgoingPage], numbers: list[int], number: str,
               bound: structlog.BoundLogger) -> HangupCause:
         reply = self.channel.command(f"{self.config.dial_prefix}{number}", self._t(90) + 30)
         call.take(reply.lines, self.fax_class)
@@ -163,13 +166,16 @@ class Class2FaxModem(ModemPort):
         call.connected_at = self.wall()
         for index, page in enumerate(pages):
             last = index == len(pages) - 1
+            page_no = numbers[index]
             attempts: list[PageAttempt] = []
             while True:
                 reply = self.channel.command("AT+FDT", self._t(60) + 10)
                 call.take(reply.lines, self.fax_class)
                 if reply.result is not ResultCode.CONNECT:
-                    self._keep(call, index, attempts, delivered=False)
-                    return self._ended(call, reply.result, f"page {index + 1}: AT+FDT")
+                    self._keep(call, page_no, attempts, delivered=False)
+                    if attempts:  # resending after RTN: the far end (spandsp on EOP) hung up
+                        return self._rtn_refused(call, page_no)
+                    return self._ended(call, reply.result, f"page {page_no}: AT+FDT")
                 session = _session(call.session)
                 data = page.encode(session)
                 self.channel.send_data(data)
@@ -177,36 +183,39 @@ class Class2FaxModem(ModemPort):
                 reply = self.channel.read_result(self._t(drain + 30) + 30)
                 call.take(reply.lines, self.fax_class)
                 if reply.result is not ResultCode.OK:
-                    self._keep(call, index, attempts, delivered=False)
-                    return self._ended(call, reply.result, f"page {index + 1}: data")
+                    self._keep(call, page_no, attempts, delivered=False)
+                    return self._ended(call, reply.result, f"page {page_no}: data")
                 ppm = class2.PostPageMessage.EOP if last else class2.PostPageMessage.MPS
                 reply = self.channel.command(f"AT+FET={ppm.value}", self._t(60) + 30)
                 responses = call.take(reply.lines, self.fax_class)
                 verdicts = [r.status for r in responses if isinstance(r, class2.PageResult)]
                 if not verdicts:
                     attempts.append(self._attempt(attempts, PageStatus.NO_RESPONSE, session))
-                    self._keep(call, index, attempts, delivered=False)
-                    return self._ended(call, reply.result, f"page {index + 1}: no +FPS")
+                    self._keep(call, page_no, attempts, delivered=False)
+                    return self._ended(call, reply.result, f"page {page_no}: no +FPS")
                 status = _PAGE_STATUS[verdicts[-1]]
                 attempts.append(self._attempt(attempts, status, session))
-                bound.info("fax_page", page=index + 1, attempt=len(attempts), status=status.value)
+                bound.info("fax_page", page=page_no, attempt=len(attempts), status=status.value)
                 if verdicts[-1].good:
-                    self._keep(call, index, attempts, delivered=True)
+                    self._keep(call, page_no, attempts, delivered=True)
                     break
                 action = after_bad_page(self.config.rtn_policy, len(attempts))
                 if action is RtnMethod.IGNORE:
-                    self._keep(call, index, attempts, delivered=True)
+                    self._keep(call, page_no, attempts, delivered=True)
                     break
-                if action is RtnMethod.GIVEUP or call.hangup is not None:
-                    self._keep(call, index, attempts, delivered=False)
+                if action is RtnMethod.GIVEUP:
+                    self._keep(call, page_no, attempts, delivered=False)
                     if call.hangup is None:
                         self._abort(call)
                     return HangupCause(HangupCode.RTN_GIVE_UP,
-                                       f"page {index + 1} answered {status.value} "
+                                       f"page {page_no} answered {status.value} "
                                        f"{len(attempts)} times", "D")
+                if call.hangup is not None:
+                    self._keep(call, page_no, attempts, delivered=False)
+                    return self._rtn_refused(call, page_no)
                 # RETRANSMIT: the same page again; the modem retrains by itself.
             if call.hangup is not None and not last:
-                return self._cause(call.hangup, f"after page {index + 1}")
+                return self._cause(call.hangup, f"after page {page_no}")
         if call.hangup is None:
             # +FHS follows the last page's +FPS, before or after its OK.
             try:
@@ -224,12 +233,20 @@ class Class2FaxModem(ModemPort):
                            session.resolution.value, ecm=session.ecm)
 
     @staticmethod
-    def _keep(call: _Call, index: int, attempts: list[PageAttempt], delivered: bool) -> None:
+    def _keep(call: _Call, page_no: int, attempts: list[PageAttempt], delivered: bool) -> None:
         if not attempts:
             return
         error = any(a.status in (PageStatus.RETRAIN_NEGATIVE, PageStatus.INTERRUPT_NEGATIVE)
                     for a in attempts)
-        call.pages.append(PageResult(index + 1, tuple(attempts), delivered, error))
+        call.pages.append(PageResult(page_no, tuple(attempts), delivered, error))
+
+    def _rtn_refused(self, call: _Call, page_no: int) -> HangupCause:
+        """RTN, and the call ended instead of the page being taken again (spandsp does so after
+        RTN on the last page): not a line failure; the page goes on the next call."""
+        return HangupCause(HangupCode.RTN_REFUSED,
+                           f"page {page_no} answered RTN; the far end hung up instead of taking "
+                           "it again", "D", modem_result=self._cause(call.hangup, "").modem_result
+                           if call.hangup else None)
 
     def _ended(self, call: _Call, result: ResultCode, where: str) -> HangupCause:
         if call.hangup is not None:

@@ -124,7 +124,8 @@ static struct
     bool fdt;                   /* AT+FDT given: the DTE is about to send a page */
     int fet;                    /* the DTE's post-page message for the page in hand, or -1 */
     double etx_ok_due;          /* when to answer DLE ETX (wall seconds), or 0 */
-    bool fet_by_dle;            /* ... given as DLE , ; . (Class 2.0): OK / ERROR is the verdict */
+    bool fet_by_dle;
+    bool awaiting_page;         /* the engine waits for the DTE's next page: +FDT is valid */            /* ... given as DLE , ; . (Class 2.0): OK / ERROR is the verdict */
     bool answered_phase_b;
     int remote_params[N_PARAMS];
     int line_params[N_PARAMS];
@@ -424,11 +425,14 @@ static bool take_page_from_dte(void)
 
     m.page_complete = false;
     m.fet = -1;
+    m.awaiting_page = true;
     if (!serve_dte_until(page_and_fet_in) || m.abort)
     {
+        m.awaiting_page = false;
         m.abort = true;
         return false;
     }
+    m.awaiting_page = false;
     m.pages_from_dte++;
     snprintf(path, sizeof(path), "%s/dte-%d.tif", m.scratch, m.pages_from_dte);
     store_dte_page(path);
@@ -945,8 +949,9 @@ static bool extended(const char *c, bool *final)
     }
     if (is(c, "+FDT", &r))
     {
-        /* Send a page: the DTE's data follows CONNECT. */
-        if (m.fax == NULL || !m.caller)
+        /* Send a page: the DTE's data follows CONNECT.  Only when the engine wants one: after
+           RTN to EOP spandsp ends the call, so a resend is refused here. */
+        if (m.fax == NULL || !m.caller || !m.awaiting_page || m.page_mode)
             return false;
         m.line_params[P_VR] = (m.session[P_VR] && m.remote_params[P_VR]) ? 1 : 0;
         m.line_params[P_BR] = m.session[P_BR] < m.remote_params[P_BR] ? m.session[P_BR]

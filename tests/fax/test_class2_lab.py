@@ -106,6 +106,25 @@ def test_a_refused_page_is_an_error_page_resent_per_policy(fax_lab, tmp_path, fa
     assert tiff_bitmaps(peer.received_tiff(1)) == [p.bitmap for p in sent]
 
 
+def test_rtn_on_the_last_page_is_left_for_the_next_call(fax_lab, tmp_path):
+    """spandsp ends the call after RTN to EOP: the page is an undelivered ErrorPage, the cause
+    'RTN resend refused' (the job calls back at once), pages numbered as the job does."""
+    peer = fax_lab(fclass="2.0", speed=SPEED, corrupt=(2,))
+    modem = opened(peer, tmp_path, "2.0")
+    try:
+        call = modem.send_fax(pages(2), "5550199", page_numbers=[4, 5])
+    finally:
+        modem.close()
+    record = peer.wait_call(timeout=60)
+
+    assert record["corrupted_pages"] == [2] and record["pages"] == 1, record
+    assert [p.page for p in call.pages] == [4, 5]
+    assert call.pages[0].delivered and not call.pages[1].delivered
+    assert call.error_pages == (5,)
+    assert call.hangup.code is HangupCode.RTN_REFUSED, call.hangup
+    assert call.status is CallStatus.PARTIAL
+
+
 def test_giveup_policy_hangs_up_on_the_refused_page(fax_lab, tmp_path):
     peer = fax_lab(fclass="2.0", speed=SPEED, corrupt=(1,))
     modem = opened(peer, tmp_path, "2.0", rtn_policy=RtnPolicy(RtnMethod.GIVEUP))
