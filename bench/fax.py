@@ -15,6 +15,13 @@ Parts (``PARTS``; add one by writing a function that takes the parsed arguments 
   difference between a 2-page and a 1-page call, as the far end counts line time (8 kHz
   samples), so call set-up and pacing cancel out. The ratio is the figure: 1.00 would mean
   nothing but the line's bit rate limits us.
+* ``peers`` -- the same 2-page document (the text page twice) sent through the same lab far end
+  by gatewayd (Class 1 MR, Class 1 with ECM and MMR, Class 2.0 through the lab's Class 2.0 modem)
+  and by efax (Class 1, Class 2.0), in line seconds per page (2-page minus 1-page call) and per
+  call (the 2-page call, set-up included), beside the line-rate limit of the page MR-coded.
+  ours / efax is the figure. efax codes MH and has no ECM; in Class 2.0 the modem codes the line
+  itself (the lab's: spandsp, MR), so there the two should tie. efax puts 20 header lines above
+  each page, ~1 % more rows.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from drivers.fax.channel import FlowControl  # noqa: E402
 from drivers.fax.config import ModemConfig  # noqa: E402
 from drivers.fax.documents import A4_LINES, FaxPage, render, text_pdf  # noqa: E402
 from drivers.fax.frames import Coding, Resolution, Session, Speed  # noqa: E402
+from drivers.fax.class2_modem import Class2FaxModem  # noqa: E402
 from drivers.fax.modem import FaxModem  # noqa: E402
 from drivers.fax.t4 import EncodeOptions, decode, encode, min_line_bits  # noqa: E402
 from lab.faxmodem.peer import FaxPeer, PeerOptions  # noqa: E402
@@ -141,19 +149,36 @@ def page_limit(octets: int, ecm: bool) -> tuple[float, float]:
     return image, framing + blocks * per_block
 
 
-def _line_seconds(pages: list[FaxPage], ecm: bool, workdir: Path) -> tuple[float, str]:
-    peer = FaxPeer.start(workdir, PeerOptions(speed=PACING, ecm=True, timeout_s=1800))
+def _line_seconds(pages: list[FaxPage], ecm: bool, workdir: Path,
+                  fax_class: str = "1") -> tuple[float, str]:
+    peer = FaxPeer.start(workdir, PeerOptions(fclass=fax_class, speed=PACING, ecm=True,
+                                              timeout_s=1800))
     try:
-        cfg = ModemConfig(name="bench", port=str(peer.pty), flow_control=FlowControl.NONE,
-                          lock_dir=str(workdir), station_id="BENCH", timer_scale=1 / PACING,
-                          ecm=ecm)
-        with FaxModem(cfg) as modem:
+        cfg = ModemConfig(name="bench", port=str(peer.pty), fax_class=fax_class,
+                          flow_control=FlowControl.NONE, lock_dir=str(workdir),
+                          station_id="BENCH", timer_scale=1 / PACING, ecm=ecm)
+        with (FaxModem(cfg) if fax_class == "1" else Class2FaxModem(cfg)) as modem:
             call = modem.send_fax(pages, "5550199")
         far = peer.wait_call(60)
     finally:
         peer.stop()
     outcome = "ok" if call.status.value == "completed" and far["status"] == "OK" else \
         f"{call.hangup.code.value}/{far['status']}"
+    return float(far["line_seconds"]), outcome
+
+
+def _efax_line_seconds(tiffs: list[Path], fax_class: str, workdir: Path) -> tuple[float, str]:
+    peer = FaxPeer.start(workdir, PeerOptions(fclass=fax_class, speed=PACING, ecm=True,
+                                              timeout_s=1800))
+    try:
+        sent = subprocess.run(["efax", "-d", str(peer.pty), "-o" + ("1" if fax_class == "1" else "0"),
+                               "-l", "BENCH", "-t", "5550199", *map(str, tiffs)],
+                              cwd=workdir, capture_output=True, text=True, timeout=600, check=False)
+        far = peer.wait_call(60)
+    finally:
+        peer.stop()
+    outcome = "ok" if sent.returncode == 0 and far["status"] == "OK" else \
+        f"efax {sent.returncode}/{far['status']}"
     return float(far["line_seconds"]), outcome
 
 
@@ -188,9 +213,53 @@ def bench_end_to_end(args: argparse.Namespace) -> None:
                       f"{per_page / limit:>10.2f}x {one:>14.1f}{note}", flush=True)
 
 
+def bench_peers(args: argparse.Namespace) -> None:
+    if shutil.which("efax") is None or shutil.which("efix") is None:
+        sys.exit("bench peers: efax/efix missing (scripts/debian-packages.txt)")
+    print(f"## peers: the text page, fine, through the lab at up to V.17 {RATE}, paced {PACING:g}x; "
+          "line seconds (the far end's sample count)")
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    with tempfile.TemporaryDirectory(prefix="bench-fax-peers-") as scratch:
+        folder = Path(scratch)
+        page = render(_sample_pdfs(folder)["text page"], FINE)[0]
+        image, signalling = page_limit(len(page.encode(Session(Speed.V17_14400, FINE, Coding.MR))),
+                                       ecm=False)
+        page.bitmap.to_image().save(folder / "page.pbm")
+        subprocess.run(["efix", "-i", "pbm", "-o", "tiffg3", "-n", str(folder / "page.%03d"),
+                        str(folder / "page.pbm")], check=True, capture_output=True)
+        efax_page = folder / "page.001"
+        runs: list[tuple[str, str, Callable[[int, Path], tuple[float, str]]]] = [
+            ("gatewayd", "Class 1 MR", lambda n, d: _line_seconds([page] * n, False, d)),
+            ("gatewayd", "Class 1 ECM MMR", lambda n, d: _line_seconds([page] * n, True, d)),
+            ("gatewayd", "Class 2.0", lambda n, d: _line_seconds([page] * n, False, d, "2.0")),
+            ("efax", "Class 1 MH", lambda n, d: _efax_line_seconds([efax_page] * n, "1", d)),
+            ("efax", "Class 2.0", lambda n, d: _efax_line_seconds([efax_page] * n, "2.0", d)),
+        ]
+        results: dict[tuple[str, str], tuple[float, float, str]] = {}
+        for sender, mode, run in runs:
+            one, ok1 = run(1, folder / f"{sender}-{mode}-1".replace(" ", ""))
+            two, ok2 = run(2, folder / f"{sender}-{mode}-2".replace(" ", ""))
+            results[sender, mode] = (two - one, two, "" if ok1 == ok2 == "ok" else f"({ok1}, {ok2})")
+        limit = image + signalling
+        header = (f"{'sender':<9} {'class/coding':<16} {'s/page':>7} {'/limit':>7} "
+                  f"{'2-page call s':>14} {'ours/efax page':>15} {'ours/efax call':>15}")
+        print(f"line-rate limit of the page (MR): {limit:.1f} s ({image:.1f} image + "
+              f"{signalling:.1f} signalling)")
+        print(header)
+        print("-" * len(header))
+        efax = {"1": results["efax", "Class 1 MH"], "2.0": results["efax", "Class 2.0"]}
+        for (sender, mode), (per_page, call, note) in results.items():
+            base = efax["2.0" if "2.0" in mode else "1"]
+            ratio = (f"{per_page / base[0]:>14.2f}x {call / base[1]:>14.2f}x"
+                     if sender == "gatewayd" else f"{'':>15} {'':>15}")
+            print(f"{sender:<9} {mode:<16} {per_page:>7.1f} {per_page / limit:>6.2f}x "
+                  f"{call:>14.1f} {ratio} {note}", flush=True)
+
+
 PARTS: dict[str, Callable[[argparse.Namespace], None]] = {
     "encode": bench_encode,
     "end-to-end": bench_end_to_end,
+    "peers": bench_peers,
 }
 
 
