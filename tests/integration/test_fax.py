@@ -33,7 +33,8 @@ HK = "9,0085221234567"  # outside line, then Hong Kong: rated at 8.00/min (confi
 ACME = "Acme Trading Ltd"
 
 
-def modem_tables(directory: Path, ports: tuple[Path, ...], ecm: bool = True) -> str:
+def modem_tables(directory: Path, ports: tuple[Path, ...], ecm: bool = True,
+                 fax_class: str = "1") -> str:
     """``lab0`` on the first port, ``lab1``... on the others, each with its own lock directory
     (the lab's ptys are all called ``ttyFAX``, so they would share one UUCP lock name)."""
     tables = []
@@ -51,6 +52,7 @@ own_number = "5550100"
 rings_before_answer = 2
 timer_scale = {1 / SPEED}
 ecm = {str(ecm).lower()}
+class = "{fax_class}"
 ''')
     return "".join(tables)
 
@@ -77,7 +79,7 @@ max_tries = 3
 [[fax.routes]]
 station_id = "+1 555 0177"
 tenant = "{ACME}"
-{modem_tables(directory, ports, settings.get("ecm", True))}''')
+{modem_tables(directory, ports, settings.get("ecm", True), settings.get("fax_class", "1"))}''')
 
 
 @pytest.fixture
@@ -199,6 +201,34 @@ def test_rtn_on_the_last_page_is_resent_on_the_next_call_at_once(fax_lab, fax_da
     assert per_page == [(calls[0]["id"], [1]), (calls[1]["id"], [2])]
     notes = [c["description"] for c in lines if c["rule"] == "fax_out.error_pages"]
     assert notes == ["page 2 rejected, not resent in this call (ErrorPage), not charged"]
+
+
+def test_a_class_2_0_modem_resends_an_error_page_in_the_call_and_bills_it_once(fax_lab, fax_daemon, tmp_path):  # noqa: F811
+    """The same job, ticket and bill through a Class 2.0 modem: the modem reports page 1 bad
+    (+FPS:2, RTN), the driver sends it again per rtn_policy, the far end ends all-good, and the
+    ErrorPage is noted, not charged twice."""
+    peer = fax_lab(fclass="2.0", speed=SPEED, corrupt=(1,))
+    d = fax_daemon(peer.pty, fax_class="2.0")
+    ticket = fax_ticket(d)
+    letter = save_pages(tmp_path / "letter.tif", [bar_page(2290, 4), bar_page(2290, 5)])
+    done = d.ctl("--json", "fax", "send", ticket, HK, str(letter), "--wait", "120")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert job["state"] == "done" and job["tries"] == 1 and job["pages_delivered"] == 2
+    far = peer.wait_call(30)
+    assert far["status"] == "OK" and far["rtn"] == 1 and far["pages_rx"] == 2, far
+
+    (call,) = fax_calls(d, ticket=ticket)
+    assert call["payload"]["status"] == "completed" and call["payload"]["hangup"]["code"] == "normal"
+    assert [(p["page"], [a["status"] for a in p["attempts"]]) for p in call["payload"]["pages"]] == [
+        (1, ["RTN", "MCF"]), (2, ["MCF"])]
+    t = d.client().get(f"/tickets/{ticket}")
+    assert t["state"] == "awaiting_customer"
+    rules = {c["rule"]: c for c in t["charges"]}
+    assert rules["fax_out.per_page"]["amount"] == "2.00"  # two pages, each charged once
+    assert rules["fax_out.error_pages"]["description"] == "page 1 resent (ErrorPage), not charged"
+    (line,) = json.loads(d.ctl("--json", "fax", "register", "--out").stdout)
+    assert line["pages_delivered"] == 2 and line["charged"] == t["total"]
 
 
 def test_busy_is_retried_with_back_off_then_the_ticket_fails(fax_lab, fax_daemon, tmp_path):  # noqa: F811
