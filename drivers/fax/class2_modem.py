@@ -9,7 +9,7 @@ Appendix I's sessions)::
     AT+FET=0|2    -> +FPS:<1 good | 2 RTN ...>, OK; after the last page also +FHS:00
 
 A page answered RTN is an ErrorPage and goes through the modem's ``rtn_policy`` exactly as in
-Class 1 (``t30.after_bad_page``). Receiving: ``ATA`` -> +FCO, +FTI, +FCS, OK; per page
+Class 1 (``t30_model.after_bad_page``). Receiving: ``ATA`` -> +FCO, +FTI, +FCS, OK; per page
 ``AT+FDR`` -> CONNECT, data, DLE ETX, +FPS, +FET, OK; the pages are checked with the same
 ``PageChecker`` and stored by the same ``store_pages`` as Class 1 pages.
 
