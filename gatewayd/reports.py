@@ -219,21 +219,22 @@ def _billed(session: Session, start: datetime, end: datetime) -> Any:
 
 
 def _fax_out(session: Session, start: datetime, end: datetime) -> list[FaxDestination]:
-    """Fax calls billed this month by destination: each call's lines summed in SQL, its
-    destination from its destination line (label before the comma, billed seconds)."""
-    in_month = (ChargeLine.created_at >= start, ChargeLine.created_at < end, ChargeLine.event_id.is_not(None),
-                Ticket.kind == "fax_out", Ticket.state != TicketState.CANCELLED.value)
-    per_call = (select(ChargeLine.event_id, _money_sum(session, ChargeLine.amount).label("amount"))
-                .join(Ticket, ChargeLine.ticket_id == Ticket.id).where(*in_month)
-                .group_by(ChargeLine.event_id).subquery())
+    """Fax calls billed this month by destination: one pass over the month's fax lines, summed per
+    call in SQL with the call's destination line (label before the comma, billed seconds) beside."""
+    destination = ChargeLine.rule.like("fax_out.destinations%")
     calls = session.execute(
-        select(ChargeLine.description, ChargeLine.inputs["billed_s"].as_integer(), per_call.c.amount)
+        select(func.max(case((destination, ChargeLine.description))),
+               func.max(case((destination, ChargeLine.inputs["billed_s"].as_integer()))),
+               _money_sum(session, ChargeLine.amount))
         .join(Ticket, ChargeLine.ticket_id == Ticket.id)
-        .join(per_call, per_call.c.event_id == ChargeLine.event_id)
-        .where(*in_month, ChargeLine.rule.like("fax_out.destinations%"))
+        .where(ChargeLine.created_at >= start, ChargeLine.created_at < end, ChargeLine.event_id.is_not(None),
+               Ticket.kind == "fax_out", Ticket.state != TicketState.CANCELLED.value)
+        .group_by(ChargeLine.event_id)
     )
     destinations: dict[str, FaxDestination] = {}
     for description, billed_s, amount in calls:
+        if description is None:
+            continue  # a call with no destination line (busy, refused): not a call by destination
         label = description.split(",")[0]
         total = destinations.setdefault(label, FaxDestination(label))
         total.calls += 1

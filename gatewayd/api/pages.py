@@ -65,7 +65,7 @@ def rows(session: Session, query: Select, order: tuple[Any, ...], *, limit: int,
     if len(found) <= limit:
         return page, None, len(page)
     # Counted up to a bound: a count of a year of events would cost more than the page itself.
-    counted = query.order_by(None).limit(COUNT_LIMIT + 1).subquery()
+    counted = query.with_only_columns(key).order_by(None).limit(COUNT_LIMIT + 1).subquery()
     total = session.execute(select(func.count()).select_from(counted)).scalar_one()
     return page, str(found[limit - 1][-1]), total
 
