@@ -96,13 +96,15 @@ def measure(label: str, url: str, directory: Path) -> None:
             api.get("/fax/incoming", state="pending")
             api.get("/status")
             api.get("/devices")
+            api.get("/due")
+            api.get("/mail/to-call")
 
         def ticket_api() -> None:
             api.get(f"/tickets/{ticket}")
             api.get("/audit", entity="ticket", id=ticket)
 
         pages = [
-            ("Today", lambda: browser.get("/"), today_api, "14 calls"),
+            ("Today", lambda: browser.get("/"), today_api, "16 calls"),
             (f"ticket {ticket}", lambda: browser.get(f"/tickets/{ticket}"), ticket_api, "2 calls"),
             (f"fax register {day}", lambda: browser.get(f"/fax/register/out?date={day}"),
              lambda: api.get("/fax/register/out", date=day), "1 call"),

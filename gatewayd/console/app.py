@@ -78,6 +78,7 @@ class Desk:
         self.templates.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
         self.templates.globals.update(fmt=self.formats, languages=i18n.LANGUAGES, site=api.site)
         self.templates.filters["changes"] = changes
+        self.templates.filters["initials"] = i18n.initials
         self._languages_path = console.state_dir / "console-languages.json"
 
     # -- who is asking -------------------------------------------------------------------------

@@ -49,6 +49,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current.get()).ngettext(singular, plural, n)
 
 
+def initials(text: str) -> str:
+    """The pinyin initials of the Chinese in ``text`` ("上海浦东贸易" -> "shpdmy"), "" if it has none:
+    how the desk types a tenant's name fast."""
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return ""
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(p for p in lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore") if p.isalnum()).lower()
+
+
 def best_match(accept_language: str) -> str:
     """The language of a browser's Accept-Language header we have, else the default."""
     for part in accept_language.split(","):

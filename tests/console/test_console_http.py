@@ -230,3 +230,14 @@ def test_the_monthly_report_its_csv_and_its_printable_page(console: Console) -> 
     csp = printable.headers.get_list("content-security-policy")
     assert len(csp) == 1 and "script-src" not in csp[0] and "default-src 'none'" in csp[0]  # no script at all
     assert client.get("/reports/monthly", params={"month": "2026-13"}).status_code == 422
+
+
+def test_tenants_are_found_by_room_and_by_pinyin_initials(console: Console) -> None:
+    c = console.daemon.client()
+    c.post("/tenants", {"company": "上海浦东贸易有限公司", "rooms": "1808"})
+    c.post("/tenants", {"company": "Acme Trading Ltd", "rooms": "1203"})
+    client, _ = _logged_in(console)
+    form = client.get("/tickets/new").text
+    # The browser's list suggests on the whole option text: name, rooms, and initials for Chinese names.
+    assert '<option value="上海浦东贸易有限公司" data-rooms="1808">上海浦东贸易有限公司 · 1808 · shpdmyyxgs</option>' in form
+    assert '<option value="Acme Trading Ltd" data-rooms="1203">Acme Trading Ltd · 1203</option>' in form
