@@ -15,7 +15,6 @@ naming the limit, which the API turns into a 422.
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -92,15 +91,13 @@ def used_bytes(place: Path) -> int:
     return sum(p.stat().st_size for p in place.rglob("*") if p.is_file())
 
 
-def _rlimits(limits: Limits) -> Callable[[], None]:
+def _limited(argv: Sequence[str], limits: Limits) -> list[str]:
+    """``argv`` under util-linux's prlimit (Debian: essential): rlimits set in the child by exec,
+    not by a preexec_fn, which is unsafe in a daemon with threads."""
+    prlimit = shutil.which("prlimit") or "/usr/bin/prlimit"
     cpu = int(limits.seconds) + 1
-
-    def apply() -> None:  # runs in the child between fork and exec: no allocation-heavy work
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.bytes_rendered, limits.bytes_rendered))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
+    return [prlimit, f"--cpu={cpu}:{cpu + 1}", f"--as={limits.memory_bytes}",
+            f"--fsize={limits.bytes_rendered}", "--core=0", "--", *argv]
 
 
 def run(argv: Sequence[str], place: Path, limits: Limits, *,
@@ -113,10 +110,10 @@ def run(argv: Sequence[str], place: Path, limits: Limits, *,
     out, err = place / ".stdout", place / ".stderr"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         child = subprocess.Popen(
-            list(argv), cwd=place, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+            _limited(argv, limits), cwd=place, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
             env={"PATH": os.defpath, "LANG": "C.UTF-8", **(env or {}),
                  "TMPDIR": str(place), "HOME": str(place)},
-            preexec_fn=_rlimits(limits), start_new_session=True, close_fds=True)
+            start_new_session=True, close_fds=True)
     deadline = time.monotonic() + limits.seconds
     try:
         while child.poll() is None:

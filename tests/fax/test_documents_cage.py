@@ -96,3 +96,10 @@ def test_a_name_is_only_a_name(tmp_path: Path) -> None:
     Image.new("L", (200, 100), 0).save(image, "PNG")
     # A path in the name neither escapes the scratch dir nor fails the job.
     assert render_job([("../../etc/x.png", image.getvalue())], tmp_path / "job.tif") == 1
+
+
+def test_the_renderer_runs_under_an_address_space_limit(tmp_path: Path) -> None:
+    """2 GB of PostScript arrays are refused by the child's rlimit (1 GiB address space)."""
+    hog = b"%!PS\n1 1 13 { pop 10000000 array } for showpage\n"  # 2 GB: Ghostscript alone renders it
+    with pytest.raises(DocumentError, match=r"hog\.ps: .*VMerror"):
+        render_job([("hog.ps", hog)], tmp_path / "job.tif", Limits(seconds=20))
