@@ -10,17 +10,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import select
+
+from gatewayd.api import pages
 from gatewayd.api.app import MONEY, Api, Call, Route, obj
 from gatewayd import tickets
 from gatewayd.desk import complaints, due, mail, papers, registers, rooms
 from gatewayd.desk.common import day_range, local_date
 from gatewayd.api.server import Response
 from gatewayd.errors import InvalidValue, NotFound
-from gatewayd.models import BookingState, MailKind, MailState
+from gatewayd.models import BookingState, MailKind, MailState, MeetingRoom
 
 DATE = {"type": "string", "pattern": r"\d{4}-\d{2}-\d{2}", "description": "a local date like 2026-11-26"}
 TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset, e.g. 2026-11-30T14:00:00+08:00"}
-LIMIT = {"type": "integer", "minimum": 1, "maximum": 5000}
 NAME = {"type": "string", "minLength": 1, "maxLength": 200}
 TEXT = {"type": "string", "maxLength": 4000}
 COMPANY = {"type": "string", "maxLength": 200, "description": "a tenant company on the roster"}
@@ -47,12 +49,11 @@ def log_mail(api: Api, call: Call) -> dict[str, Any]:
         return mail.view(item, desk["mail_hold_days"])
 
 
-def list_mail(api: Api, call: Call) -> list[dict[str, Any]]:
-    q = call.query
+def list_mail(api: Api, call: Call) -> Response:
+    q, hold = call.query, _desk(api)["mail_hold_days"]
     since, until = day_range(q.get("date"), api.ledger.timezone)
-    with api.ledger.transaction() as s:
-        return mail.listing(s, _desk(api)["mail_hold_days"], state=q.get("state"), kind=q.get("kind"),
-                            since=since, until=until, limit=q.get("limit", 500))
+    query = mail.listing(state=q.get("state"), kind=q.get("kind"), since=since, until=until)
+    return pages.page(api, call, lambda s: query, lambda item: mail.view(item, hold), *mail.ORDER, ascending=True)
 
 
 def get_mail(api: Api, call: Call) -> dict[str, Any]:
@@ -82,15 +83,14 @@ def return_mail(api: Api, call: Call) -> dict[str, Any]:
         return mail.view(item, hold)
 
 
-def mail_to_return(api: Api, call: Call) -> list[dict[str, Any]]:
+def mail_to_return(api: Api, call: Call) -> Response:
     hold = _desk(api)["mail_hold_days"]
-    with api.ledger.transaction() as s:
-        return [mail.view(m, hold) for m in mail.to_return(s, api.ledger.clock(), hold)]
+    query = mail.to_return(api.ledger.clock(), hold)
+    return pages.page(api, call, lambda s: query, lambda item: mail.view(item, hold), *mail.ORDER, ascending=True)
 
 
-def mail_to_call(api: Api, call: Call) -> list[dict[str, Any]]:
-    with api.ledger.transaction() as s:
-        return mail.to_call(s)
+def mail_to_call(api: Api, call: Call) -> Response:
+    return pages.page(api, call, lambda s: mail.to_call(), mail.to_call_view, *mail.ORDER, ascending=True)
 
 
 def pigeonholes(api: Api, call: Call) -> list[dict[str, Any]]:
@@ -112,11 +112,11 @@ def record_complaint(api: Api, call: Call) -> dict[str, Any]:
         return complaints.view(c, now)
 
 
-def list_complaints(api: Api, call: Call) -> list[dict[str, Any]]:
-    q = call.query
-    with api.ledger.transaction() as s:
-        return complaints.listing(s, api.ledger.clock(), state=q.get("state"), overdue=q.get("overdue", False),
-                                  limit=q.get("limit", 500))
+def list_complaints(api: Api, call: Call) -> Response:
+    q, now = call.query, api.ledger.clock()
+    query = complaints.listing(now, state=q.get("state"), overdue=q.get("overdue", False))
+    return pages.page(api, call, lambda s: query, lambda c: complaints.view(c, now), *complaints.ORDER,
+                      ascending=True)
 
 
 def get_complaint(api: Api, call: Call) -> dict[str, Any]:
@@ -150,10 +150,10 @@ def record_visit(api: Api, call: Call) -> dict[str, Any]:
         return complaints.visit_view(v, now)
 
 
-def list_visits(api: Api, call: Call) -> list[dict[str, Any]]:
-    with api.ledger.transaction() as s:
-        return complaints.visits(s, api.ledger.clock(), company=call.query.get("company"),
-                                 limit=call.query.get("limit", 500))
+def list_visits(api: Api, call: Call) -> Response:
+    now = api.ledger.clock()
+    return pages.page(api, call, lambda s: complaints.visits(s, company=call.query.get("company")),
+                      lambda v: complaints.visit_view(v, now), *complaints.VISIT_ORDER, ascending=True)
 
 
 def reply_visit(api: Api, call: Call) -> dict[str, Any]:
@@ -174,9 +174,9 @@ def add_room(api: Api, call: Call) -> dict[str, Any]:
                                               capacity=b["capacity"], equipment=b.get("equipment")))
 
 
-def list_rooms(api: Api, call: Call) -> list[dict[str, Any]]:
-    with api.ledger.transaction() as s:
-        return rooms.rooms(s)
+def list_rooms(api: Api, call: Call) -> Response:
+    return pages.page(api, call, lambda s: select(MeetingRoom), rooms.room_view, MeetingRoom.name, MeetingRoom.id,
+                      ascending=True)
 
 
 def book_room(api: Api, call: Call) -> dict[str, Any]:
@@ -189,12 +189,12 @@ def book_room(api: Api, call: Call) -> dict[str, Any]:
         return rooms.view(booking, now)
 
 
-def list_bookings(api: Api, call: Call) -> list[dict[str, Any]]:
-    q = call.query
+def list_bookings(api: Api, call: Call) -> Response:
+    q, now = call.query, api.ledger.clock()
     since, until = day_range(q.get("date"), api.ledger.timezone)
-    with api.ledger.transaction() as s:
-        return rooms.listing(s, api.ledger.clock(), room=q.get("room"), since=since, until=until,
-                             state=q.get("state"), limit=q.get("limit", 500))
+    return pages.page(api, call, lambda s: rooms.listing(s, room=q.get("room"), since=since, until=until,
+                                                         state=q.get("state")),
+                      lambda b: rooms.view(b, now), *rooms.ORDER, ascending=True)
 
 
 def get_booking(api: Api, call: Call) -> dict[str, Any]:
@@ -239,10 +239,10 @@ def subscribe(api: Api, call: Call) -> dict[str, Any]:
             copies=b["copies"], starts_on=b["starts_on"], ends_on=b["ends_on"], fee=b.get("fee")))
 
 
-def list_subscriptions(api: Api, call: Call) -> list[dict[str, Any]]:
+def list_subscriptions(api: Api, call: Call) -> Response:
     q = call.query
-    with api.ledger.transaction() as s:
-        return papers.subscriptions(s, company=q.get("company"), day=q.get("date"), limit=q.get("limit", 500))
+    return pages.page(api, call, lambda s: papers.subscriptions(s, company=q.get("company"), day=q.get("date")),
+                      papers.subscription_view, *papers.SUBSCRIPTION_ORDER, ascending=True)
 
 
 def check_delivery(api: Api, call: Call) -> dict[str, Any]:
@@ -258,9 +258,9 @@ def paper_day(api: Api, call: Call) -> dict[str, Any]:
         return papers.day_sheet(s, call.query.get("date") or _today(api))
 
 
-def paper_discrepancies(api: Api, call: Call) -> list[dict[str, Any]]:
-    with api.ledger.transaction() as s:
-        return papers.discrepancies(s, since=call.query.get("since"), until=call.query.get("until"))
+def paper_discrepancies(api: Api, call: Call) -> Response:
+    query = papers.discrepancies(since=call.query.get("since"), until=call.query.get("until"))
+    return pages.page(api, call, lambda s: query, papers.delivery_view, *papers.DELIVERY_ORDER, ascending=True)
 
 
 def hold_papers(api: Api, call: Call) -> dict[str, Any]:
@@ -270,9 +270,8 @@ def hold_papers(api: Api, call: Call) -> dict[str, Any]:
                                             company=b["company"], title=b["title"], copies=b["copies"]))
 
 
-def held_papers(api: Api, call: Call) -> list[dict[str, Any]]:
-    with api.ledger.transaction() as s:
-        return papers.waiting(s)
+def held_papers(api: Api, call: Call) -> Response:
+    return pages.page(api, call, lambda s: papers.waiting(), papers.hold_view, *papers.HOLD_ORDER, ascending=True)
 
 
 def hand_over_papers(api: Api, call: Call) -> dict[str, Any]:
@@ -323,16 +322,18 @@ def typing_file(api: Api, call: Call) -> Response:
                     [("content-disposition", f"attachment; filename*=UTF-8''{quote(name)}")])
 
 
-def typing_register(api: Api, call: Call) -> list[dict[str, Any]]:
+def typing_register(api: Api, call: Call) -> Response:
     since, until = day_range(call.query.get("date"), api.ledger.timezone)
-    with api.ledger.transaction() as s:
-        return registers.typing_register(s, since, until)
+    return pages.page(api, call, lambda s: registers.typing_tickets(since, until),
+                      lambda s, rows: registers.typing_lines(s, [t for t, *_ in rows]), *registers.ORDER,
+                      ascending=True, batch=True)
 
 
-def copy_register(api: Api, call: Call) -> list[dict[str, Any]]:
+def copy_register(api: Api, call: Call) -> Response:
     since, until = day_range(call.query.get("date"), api.ledger.timezone)
-    with api.ledger.transaction() as s:
-        return registers.copy_register(s, since, until)
+    return pages.page(api, call, lambda s: registers.copy_tickets(since, until),
+                      lambda s, rows: registers.copy_lines([t for t, *_ in rows]), *registers.ORDER,
+                      ascending=True, batch=True)
 
 
 # ---------------------------------------------------------------------------- due
@@ -355,11 +356,13 @@ ROUTES: list[Route] = [
               tracking={"type": "string", "maxLength": 64}, sender={"type": "string", "maxLength": 200})),
     Route("GET", "/mail", "The mail register (信件记录本)", list_mail,
           query={"state": {"type": "string", "enum": [s.value for s in MailState]},
-                 "kind": {"type": "string", "enum": [k.value for k in MailKind]}, "date": DATE, "limit": LIMIT}),
+                 "kind": {"type": "string", "enum": [k.value for k in MailKind]}, "date": DATE, **pages.PAGE}),
     Route("GET", "/mail/pigeonholes", "Ordinary letters sorted on a day, per tenant's pigeonhole", pigeonholes,
           query={"date": {**DATE, "description": "a local date like 2026-11-26 (default today)"}}),
-    Route("GET", "/mail/to-call", "Tenants to phone about accountable mail waiting for them", mail_to_call),
-    Route("GET", "/mail/to-return", "查无此人 items past their hold period: back to the post office", mail_to_return),
+    Route("GET", "/mail/to-call", "Tenants to phone about accountable mail waiting for them", mail_to_call,
+          query=pages.PAGE),
+    Route("GET", "/mail/to-return", "查无此人 items past their hold period: back to the post office", mail_to_return,
+          query=pages.PAGE),
     Route("GET", "/mail/{id:int}", "One mail entry", get_mail),
     Route("POST", "/mail/{id:int}/pick-up", "Hand an item over: who collected it and the ID checked "
           "(type and last 2-4 characters only)", pick_up_mail, body=obj(
@@ -375,7 +378,7 @@ ROUTES: list[Route] = [
               phone={"type": "string", "maxLength": 50}, received_at=TIME)),
     Route("GET", "/complaints", "The complaint register", list_complaints,
           query={"state": {"type": "string", "enum": ["open", "closed"]}, "overdue": {"type": "boolean"},
-                 "limit": LIMIT}),
+                 **pages.PAGE}),
     Route("GET", "/complaints/{id:int}", "One complaint with its follow-ups", get_complaint),
     Route("POST", "/complaints/{id:int}/follow-ups", "A follow-up note; reply=true when it is the reply to the customer",
           follow_up_complaint, status=201, body=obj(["note"], note={**TEXT, "minLength": 1}, reply={"type": "boolean"})),
@@ -386,14 +389,14 @@ ROUTES: list[Route] = [
           "within desk.visit_reply_days", record_visit, status=201, body=obj(
               ["company"], company={**COMPANY, "minLength": 1}, met={"type": "string", "maxLength": 200},
               opinions=TEXT, needs_reply={"type": "boolean"}, visited_at=TIME)),
-    Route("GET", "/visits", "The tenant visit register", list_visits, query={"company": COMPANY, "limit": LIMIT}),
+    Route("GET", "/visits", "The tenant visit register", list_visits, query={"company": COMPANY, **pages.PAGE}),
     Route("POST", "/visits/{id:int}/reply", "The written answer to a visit's opinion", reply_visit,
           body=obj(["reply"], reply={**TEXT, "minLength": 1})),
     Route("POST", "/meeting-rooms", "Add a meeting room", add_room, status=201, body=obj(
         ["name", "capacity"], name={"type": "string", "minLength": 1, "maxLength": 100},
         capacity={"type": "integer", "minimum": 1, "maximum": 10_000},
         equipment={"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 100}})),
-    Route("GET", "/meeting-rooms", "Meeting rooms with capacity and equipment", list_rooms),
+    Route("GET", "/meeting-rooms", "Meeting rooms with capacity and equipment", list_rooms, query=pages.PAGE),
     Route("POST", "/bookings", "Book a meeting room (no overlap); opens its ticket, quoted by the price list, and "
           "the preparation checklist", book_room, status=201, body=obj(
               ["room", "starts_at", "ends_at"], room={"type": "string", "minLength": 1, "maxLength": 100},
@@ -403,7 +406,7 @@ ROUTES: list[Route] = [
               extras={"type": "object", "description": "extra -> count, e.g. {\"tea\": 12, \"projector\": 1}"})),
     Route("GET", "/bookings", "Meeting-room bookings", list_bookings,
           query={"date": DATE, "room": {"type": "string", "maxLength": 100},
-                 "state": {"type": "string", "enum": [s.value for s in BookingState]}, "limit": LIMIT}),
+                 "state": {"type": "string", "enum": [s.value for s in BookingState]}, **pages.PAGE}),
     Route("GET", "/bookings/{id:int}", "One booking with its checklist", get_booking),
     Route("POST", "/bookings/{id:int}/checklist/{item}", "A department ticks a checklist item done", tick_booking,
           body=obj()),
@@ -418,7 +421,7 @@ ROUTES: list[Route] = [
               copies={"type": "integer", "minimum": 1, "maximum": 1000}, starts_on=DATE, ends_on=DATE,
               fee={**MONEY, "description": "the post office's price, for a subscription the desk orders"})),
     Route("GET", "/papers/subscriptions", "Subscriptions (date: those running that day)", list_subscriptions,
-          query={"company": COMPANY, "date": DATE, "limit": LIMIT}),
+          query={"company": COMPANY, "date": DATE, **pages.PAGE}),
     Route("POST", "/papers/deliveries", "A title's delivery on a day, counted against the subscriptions' total "
           "(once per day and title)", check_delivery, status=201, body=obj(
               ["title", "received"], title={"type": "string", "minLength": 1, "maxLength": 200},
@@ -426,12 +429,12 @@ ROUTES: list[Route] = [
     Route("GET", "/papers/day", "A day's sorting sheet: copies per tenant, deliveries checked, copies held",
           paper_day, query={"date": DATE}),
     Route("GET", "/papers/discrepancies", "Shortfalls and surpluses for the post office", paper_discrepancies,
-          query={"since": DATE, "until": DATE}),
+          query={"since": DATE, "until": DATE, **pages.PAGE}),
     Route("POST", "/papers/holds", "Keep an absent tenant's copies", hold_papers, status=201, body=obj(
         ["company", "title", "copies"], company={**COMPANY, "minLength": 1},
         title={"type": "string", "minLength": 1, "maxLength": 200},
         copies={"type": "integer", "minimum": 1, "maximum": 1000}, date=DATE)),
-    Route("GET", "/papers/holds", "Held copies not yet handed over", held_papers),
+    Route("GET", "/papers/holds", "Held copies not yet handed over", held_papers, query=pages.PAGE),
     Route("POST", "/papers/holds/{id:int}/hand-over", "Held copies handed to the tenant", hand_over_papers,
           body=obj(["handed_to"], handed_to=NAME)),
     Route("POST", "/tickets/{id}/typing-files", "Keep a typing ticket's typed file (until keep_until, a local "
@@ -444,9 +447,9 @@ ROUTES: list[Route] = [
     Route("GET", "/typing-files/{id:int}", "A kept typed file's content (gone once its keeping has ended)",
           typing_file),
     Route("GET", "/registers/typing", "The typing register (打字服务记录本) for a day", typing_register,
-          query={"date": DATE}),
+          query={"date": DATE, **pages.PAGE}),
     Route("GET", "/registers/copy", "The copy register (复印服务记录本) for a day", copy_register,
-          query={"date": DATE}),
+          query={"date": DATE, **pages.PAGE}),
     Route("GET", "/due", "What the desk must do by when: overdue items and those due within the next hours",
           list_due, query={"at": {"type": "string", "format": "date-time"},
                            "within_hours": {"type": "integer", "minimum": 0, "maximum": 24 * 366}}),

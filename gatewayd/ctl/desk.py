@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from gatewayd.ctl import render as rendering
 from gatewayd.ctl.client import Client
-from gatewayd.ctl.render import local
+from gatewayd.ctl.render import ALL, listed, local
 from gatewayd.tables import render
 
 Result = tuple[Any, str | None]
@@ -49,8 +49,8 @@ def mail_log(args: argparse.Namespace, client: Client) -> Result:
 
 
 def mail_list(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/mail", state=args.state, kind=args.kind, date=args.date)
-    return items, "信件记录本 mail register\n" + show_mail(items)
+    items = client.listing("/mail", everything=args.all, state=args.state, kind=args.kind, date=args.date)
+    return listed(args, items, "信件记录本 mail register\n" + show_mail(items.rows))
 
 
 def mail_pigeonholes(args: argparse.Namespace, client: Client) -> Result:
@@ -66,10 +66,10 @@ def mail_pick_up(args: argparse.Namespace, client: Client) -> Result:
 
 
 def mail_to_call(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/mail/to-call")
-    return items, render(["mail", "received", "kind", "for", "room", "call", "phone"],
-                         [(m["id"], local(m["received_at"]), m["kind"], m["tenant"], m["room"], m["call"], m["phone"])
-                          for m in items])
+    items = client.listing("/mail/to-call", everything=args.all)
+    return listed(args, items, render(["mail", "received", "kind", "for", "room", "call", "phone"], [
+        (m["id"], local(m["received_at"]), m["kind"], m["tenant"], m["room"], m["call"], m["phone"])
+        for m in items.rows]))
 
 
 def mail_called(args: argparse.Namespace, client: Client) -> Result:
@@ -78,8 +78,8 @@ def mail_called(args: argparse.Namespace, client: Client) -> Result:
 
 
 def mail_to_return(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/mail/to-return")
-    return items, "to return to the post office (查无此人)\n" + show_mail(items)
+    items = client.listing("/mail/to-return", everything=args.all)
+    return listed(args, items, "to return to the post office (查无此人)\n" + show_mail(items.rows))
 
 
 def mail_return(args: argparse.Namespace, client: Client) -> Result:
@@ -109,8 +109,8 @@ def complaint_add(args: argparse.Namespace, client: Client) -> Result:
 
 
 def complaint_list(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/complaints", state=args.state, overdue="true" if args.overdue else None)
-    return items, "客户投诉记录单 complaints\n" + show_complaints(items)
+    items = client.listing("/complaints", everything=args.all, state=args.state, overdue=args.overdue)
+    return listed(args, items, "客户投诉记录单 complaints\n" + show_complaints(items.rows))
 
 
 def complaint_note(args: argparse.Namespace, client: Client) -> Result:
@@ -131,11 +131,11 @@ def visit_add(args: argparse.Namespace, client: Client) -> Result:
 
 
 def visit_list(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/visits", company=args.company)
+    items = client.listing("/visits", everything=args.all, company=args.company)
     rows = [(v["id"], local(v["visited_at"]), v["tenant"], v["met"], v["opinions"][:40], local(v["reply_due_at"]),
-             local(v["replied_at"]) or ("OVERDUE" if v["overdue"] else "")) for v in items]
-    return items, "客户访问记录单 tenant visits\n" + render(
-        ["visit", "visited", "tenant", "met", "opinions", "answer due", "answered"], rows)
+             local(v["replied_at"]) or ("OVERDUE" if v["overdue"] else "")) for v in items.rows]
+    return listed(args, items, "客户访问记录单 tenant visits\n" + render(
+        ["visit", "visited", "tenant", "met", "opinions", "answer due", "answered"], rows))
 
 
 def visit_reply(args: argparse.Namespace, client: Client) -> Result:
@@ -152,9 +152,10 @@ def room_add(args: argparse.Namespace, client: Client) -> Result:
 
 
 def room_list(args: argparse.Namespace, client: Client) -> Result:
-    rooms = client.get("/meeting-rooms")
-    return rooms, render(["room", "capacity", "equipment"],
-                         [(r["name"], r["capacity"], ", ".join(r["equipment"])) for r in rooms], numeric=(1,))
+    rooms = client.listing("/meeting-rooms", everything=True)
+    return listed(args, rooms, render(["room", "capacity", "equipment"],
+                                      [(r["name"], r["capacity"], ", ".join(r["equipment"])) for r in rooms.rows],
+                                      numeric=(1,)))
 
 
 def show_bookings(items: list[dict[str, Any]]) -> str:
@@ -180,8 +181,8 @@ def booking_add(args: argparse.Namespace, client: Client) -> Result:
 
 
 def booking_list(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/bookings", date=args.date, room=args.room, state=args.state)
-    return items, show_bookings(items)
+    items = client.listing("/bookings", everything=args.all, date=args.date, room=args.room, state=args.state)
+    return listed(args, items, show_bookings(items.rows))
 
 
 def booking_show(args: argparse.Namespace, client: Client) -> Result:
@@ -218,10 +219,10 @@ def papers_subscribe(args: argparse.Namespace, client: Client) -> Result:
 
 
 def papers_list(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/papers/subscriptions", company=args.company, date=args.date)
-    return items, render(["sub", "tenant", "title", "copies", "from", "until", "errand"],
-                         [(s["id"], s["tenant"], s["title"], s["copies"], s["starts_on"], s["ends_on"], s["ticket"] or "")
-                          for s in items], numeric=(3,))
+    items = client.listing("/papers/subscriptions", everything=args.all, company=args.company, date=args.date)
+    return listed(args, items, render(["sub", "tenant", "title", "copies", "from", "until", "errand"], [
+        (s["id"], s["tenant"], s["title"], s["copies"], s["starts_on"], s["ends_on"], s["ticket"] or "")
+        for s in items.rows], numeric=(3,)))
 
 
 def papers_delivery(args: argparse.Namespace, client: Client) -> Result:
@@ -241,10 +242,10 @@ def papers_day(args: argparse.Namespace, client: Client) -> Result:
 
 
 def papers_discrepancies(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/papers/discrepancies", since=args.since, until=args.until)
-    return items, render(["day", "title", "expected", "received", "short", "surplus"],
-                         [(d["day"], d["title"], d["expected"], d["received"], d["shortfall"], d["surplus"])
-                          for d in items], numeric=(2, 3, 4, 5))
+    items = client.listing("/papers/discrepancies", everything=args.all, since=args.since, until=args.until)
+    return listed(args, items, render(["day", "title", "expected", "received", "short", "surplus"], [
+        (d["day"], d["title"], d["expected"], d["received"], d["shortfall"], d["surplus"]) for d in items.rows],
+        numeric=(2, 3, 4, 5)))
 
 
 def papers_hold(args: argparse.Namespace, client: Client) -> Result:
@@ -254,9 +255,9 @@ def papers_hold(args: argparse.Namespace, client: Client) -> Result:
 
 
 def papers_held(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get("/papers/holds")
-    return items, render(["hold", "day", "tenant", "title", "copies"],
-                         [(h["id"], h["day"], h["tenant"], h["title"], h["copies"]) for h in items], numeric=(4,))
+    items = client.listing("/papers/holds", everything=args.all)
+    return listed(args, items, render(["hold", "day", "tenant", "title", "copies"], [
+        (h["id"], h["day"], h["tenant"], h["title"], h["copies"]) for h in items.rows], numeric=(4,)))
 
 
 def papers_hand_over(args: argparse.Namespace, client: Client) -> Result:
@@ -289,7 +290,8 @@ def typing_fetch(args: argparse.Namespace, client: Client) -> Result:
 
 
 def register_view(args: argparse.Namespace, client: Client) -> Result:
-    items = client.get(f"/registers/{args.which}", date=args.date)
+    # A register is the day's whole book: every page of it.
+    items = client.listing(f"/registers/{args.which}", everything=True, date=args.date).rows
     if args.which == "typing":
         rows = [(local(t["opened_at"]), t["ticket"], t["customer"], t["room"], t["pages"], t["printed_sides"],
                  t["charged"], t["state"], local(t["keep_until"])) for t in items]
@@ -329,6 +331,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", choices=["pigeonholed", "waiting", "picked_up", "held", "returned"])
     p.add_argument("--kind", choices=MAIL_KINDS)
     p.add_argument("--date", help="local date, e.g. 2026-11-30")
+    p.add_argument("--all", action="store_true", help=ALL)
     p.set_defaults(handler=mail_list)
     p = mail.add_parser("pigeonholes", help="ordinary letters per tenant for a day")
     p.add_argument("--date", help="local date (default today)")
@@ -340,11 +343,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                          "driving_licence", "staff_card", "other"])
     p.add_argument("--id-last", required=True, metavar="DIGITS", help="last 2-4 characters only, never the number")
     p.set_defaults(handler=mail_pick_up)
-    mail.add_parser("to-call", help="tenants to phone about waiting items").set_defaults(handler=mail_to_call)
+    p = mail.add_parser("to-call", help="tenants to phone about waiting items")
+    p.add_argument("--all", action="store_true", help=ALL)
+    p.set_defaults(handler=mail_to_call)
     p = mail.add_parser("called", help="the tenant was phoned")
     p.add_argument("item", type=int)
     p.set_defaults(handler=mail_called)
-    mail.add_parser("to-return", help="查无此人 items to return to the post office").set_defaults(handler=mail_to_return)
+    p = mail.add_parser("to-return", help="查无此人 items to return to the post office")
+    p.add_argument("--all", action="store_true", help=ALL)
+    p.set_defaults(handler=mail_to_return)
     p = mail.add_parser("return", help="a held item handed back to the post office")
     p.add_argument("item", type=int)
     p.set_defaults(handler=mail_return)
@@ -360,6 +367,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = c.add_parser("list")
     p.add_argument("--state", choices=["open", "closed"])
     p.add_argument("--overdue", action="store_true", help="only those past their reply date")
+    p.add_argument("--all", action="store_true", help=ALL)
     p.set_defaults(handler=complaint_list)
     p = c.add_parser("note", help="a follow-up (--reply: the reply to the customer)")
     p.add_argument("complaint", type=int)
@@ -381,6 +389,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=visit_add)
     p = v.add_parser("list")
     p.add_argument("--company")
+    p.add_argument("--all", action="store_true", help=ALL)
     p.set_defaults(handler=visit_list)
     p = v.add_parser("reply", help="the written answer to a visit's opinion")
     p.add_argument("visit", type=int)
@@ -412,6 +421,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--date")
     p.add_argument("--room")
     p.add_argument("--state", choices=["booked", "cancelled", "billed"])
+    p.add_argument("--all", action="store_true", help=ALL)
     p.set_defaults(handler=booking_list)
     p = b.add_parser("show", help="a booking and its checklist")
     p.add_argument("booking", type=int)
@@ -440,6 +450,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = n.add_parser("list", help="subscriptions")
     p.add_argument("--company")
     p.add_argument("--date", help="those running on this local date")
+    p.add_argument("--all", action="store_true", help=ALL)
     p.set_defaults(handler=papers_list)
     p = n.add_parser("delivery", help="count a title's delivery against the subscriptions")
     p.add_argument("title")
@@ -452,6 +463,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = n.add_parser("discrepancies", help="shortfalls and surpluses for the post office")
     p.add_argument("--since")
     p.add_argument("--until")
+    p.add_argument("--all", action="store_true", help=ALL)
     p.set_defaults(handler=papers_discrepancies)
     p = n.add_parser("hold", help="keep an absent tenant's copies")
     p.add_argument("company")
@@ -459,7 +471,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--copies", type=int, default=1)
     p.add_argument("--date")
     p.set_defaults(handler=papers_hold)
-    n.add_parser("held", help="held copies not handed over yet").set_defaults(handler=papers_held)
+    p = n.add_parser("held", help="held copies not handed over yet")
+    p.add_argument("--all", action="store_true", help=ALL)
+    p.set_defaults(handler=papers_held)
     p = n.add_parser("hand-over", help="held copies handed to the tenant")
     p.add_argument("hold", type=int)
     p.add_argument("--to", required=True, help="who received them")

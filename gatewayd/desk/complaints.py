@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
 
 from gatewayd import audit, tenants
 from gatewayd.audit import Caller
@@ -122,16 +122,19 @@ def view(complaint: Complaint, now: datetime) -> dict[str, Any]:
     }
 
 
-def listing(session: Session, now: datetime, *, state: str | None = None, overdue: bool = False,
-            limit: int = 500) -> list[dict[str, Any]]:
-    query = select(Complaint).order_by(Complaint.received_at, Complaint.id).limit(limit)
+ORDER = (Complaint.received_at, Complaint.id)
+VISIT_ORDER = (TenantVisit.visited_at, TenantVisit.id)
+
+
+def listing(now: datetime, *, state: str | None = None, overdue: bool = False) -> Select[tuple[Complaint]]:
+    query = select(Complaint).options(selectinload(Complaint.tenant))
     if state == "open":
         query = query.where(Complaint.closed_at.is_(None))
     elif state == "closed":
         query = query.where(Complaint.closed_at.is_not(None))
     if overdue:
         query = query.where(Complaint.replied_at.is_(None), Complaint.reply_due_at < now)
-    return [view(c, now) for c in session.scalars(query)]
+    return query
 
 
 def awaiting_reply(session: Session) -> list[Complaint]:
@@ -188,11 +191,11 @@ def visit_view(visit: TenantVisit, now: datetime) -> dict[str, Any]:
             "overdue": due is not None and visit.replied_at is None and now > due}
 
 
-def visits(session: Session, now: datetime, *, company: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    query = select(TenantVisit).order_by(TenantVisit.visited_at, TenantVisit.id).limit(limit)
+def visits(session: Session, *, company: str | None = None) -> Select[tuple[TenantVisit]]:
+    query = select(TenantVisit).options(selectinload(TenantVisit.tenant))
     if company:
         query = query.where(TenantVisit.tenant_id == tenants.find(session, company).id)
-    return [visit_view(v, now) for v in session.scalars(query)]
+    return query
 
 
 def visits_awaiting_reply(session: Session) -> list[TenantVisit]:

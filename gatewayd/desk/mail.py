@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from gatewayd import audit, tenants
 from gatewayd.audit import Caller
@@ -173,9 +173,13 @@ def view(item: MailItem, hold_days: int) -> dict[str, Any]:
     }
 
 
-def listing(session: Session, hold_days: int, *, state: str | None = None, kind: str | None = None,
-            since: datetime | None = None, until: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    query = select(MailItem).order_by(MailItem.received_at, MailItem.id).limit(limit)
+#: The register's order (oldest first), for ``api.pages``.
+ORDER = (MailItem.received_at, MailItem.id)
+
+
+def listing(*, state: str | None = None, kind: str | None = None, since: datetime | None = None,
+            until: datetime | None = None) -> Select[tuple[MailItem]]:
+    query = select(MailItem).options(selectinload(MailItem.tenant))
     if state:
         query = query.where(MailItem.state == state)
     if kind:
@@ -184,7 +188,7 @@ def listing(session: Session, hold_days: int, *, state: str | None = None, kind:
         query = query.where(MailItem.received_at >= since)
     if until:
         query = query.where(MailItem.received_at < until)
-    return [view(item, hold_days) for item in session.scalars(query)]
+    return query
 
 
 def pigeonholes(session: Session, since: datetime, until: datetime) -> list[dict[str, Any]]:
@@ -202,22 +206,21 @@ def pigeonholes(session: Session, since: datetime, until: datetime) -> list[dict
     return sorted(out, key=lambda r: r["tenant"])
 
 
-def to_call(session: Session) -> list[dict[str, Any]]:
-    """Tenants to phone about accountable items waiting for them."""
-    query = (select(MailItem).where(MailItem.state == MailState.WAITING.value, MailItem.called_at.is_(None))
-             .order_by(MailItem.received_at, MailItem.id))
-    return [{"id": item.id, "kind": item.kind, "received_at": item.received_at.isoformat(),
-             "tenant": item.tenant.company, "room": item.addressed_room or item.tenant.rooms.split(",")[0],
-             "call": item.tenant.contact or item.tenant.company, "phone": item.tenant.phone,
-             "tracking": item.tracking} for item in session.scalars(query)]
+def to_call() -> Select[tuple[MailItem]]:
+    """Tenants to phone about accountable items waiting for them (``to_call_view`` each)."""
+    return listing(state=MailState.WAITING.value).where(MailItem.called_at.is_(None))
 
 
-def to_return(session: Session, now: datetime, hold_days: int) -> list[MailItem]:
+def to_call_view(item: MailItem) -> dict[str, Any]:
+    return {"id": item.id, "kind": item.kind, "received_at": item.received_at.isoformat(),
+            "tenant": item.tenant.company, "room": item.addressed_room or item.tenant.rooms.split(",")[0],
+            "call": item.tenant.contact or item.tenant.company, "phone": item.tenant.phone,
+            "tracking": item.tracking}
+
+
+def to_return(now: datetime, hold_days: int) -> Select[tuple[MailItem]]:
     """The return-to-post-office list: 查无此人 items whose hold period has passed."""
-    cutoff = now - timedelta(days=hold_days)
-    query = (select(MailItem).where(MailItem.state == MailState.HELD.value, MailItem.received_at <= cutoff)
-             .order_by(MailItem.received_at, MailItem.id))
-    return list(session.scalars(query))
+    return listing(state=MailState.HELD.value).where(MailItem.received_at <= now - timedelta(days=hold_days))
 
 
 def held(session: Session) -> list[MailItem]:

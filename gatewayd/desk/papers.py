@@ -11,9 +11,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from gatewayd import audit, billing, tenants, tickets
 from gatewayd.audit import Caller
@@ -147,14 +147,19 @@ def hold_view(h: PaperHold) -> dict[str, Any]:
             "handed_to": h.handed_to, "handed_by": h.handed_by}
 
 
-def subscriptions(session: Session, *, company: str | None = None, day: str | None = None,
-                  limit: int = 500) -> list[dict[str, Any]]:
-    query = select(PaperSubscription).order_by(PaperSubscription.title, PaperSubscription.id).limit(limit)
+SUBSCRIPTION_ORDER = (PaperSubscription.title, PaperSubscription.id)
+DELIVERY_ORDER = (PaperDelivery.day, PaperDelivery.title, PaperDelivery.id)
+HOLD_ORDER = (PaperHold.day, PaperHold.id)
+
+
+def subscriptions(session: Session, *, company: str | None = None, day: str | None = None) -> Select[tuple[PaperSubscription]]:
+    query = select(PaperSubscription).options(selectinload(PaperSubscription.tenant),
+                                              selectinload(PaperSubscription.ticket))
     if company:
         query = query.where(PaperSubscription.tenant_id == tenants.find(session, company).id)
     if day:
         query = query.where(*_active(local_date(day, "day")))
-    return [subscription_view(s) for s in session.scalars(query)]
+    return query
 
 
 def day_sheet(session: Session, day: str) -> dict[str, Any]:
@@ -170,18 +175,16 @@ def day_sheet(session: Session, day: str) -> dict[str, Any]:
             "deliveries": [delivery_view(d) for d in deliveries], "held": [hold_view(h) for h in holds]}
 
 
-def discrepancies(session: Session, *, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
+def discrepancies(*, since: str | None = None, until: str | None = None) -> Select[tuple[PaperDelivery]]:
     """Shortfalls and surpluses for the post office."""
-    query = select(PaperDelivery).where(PaperDelivery.received != PaperDelivery.expected).order_by(
-        PaperDelivery.day, PaperDelivery.title)
+    query = select(PaperDelivery).where(PaperDelivery.received != PaperDelivery.expected)
     if since:
         query = query.where(PaperDelivery.day >= local_date(since, "since").isoformat())
     if until:
         query = query.where(PaperDelivery.day <= local_date(until, "until").isoformat())
-    return [delivery_view(d) for d in session.scalars(query)]
+    return query
 
 
-def waiting(session: Session) -> list[dict[str, Any]]:
+def waiting() -> Select[tuple[PaperHold]]:
     """Held copies not handed over yet."""
-    return [hold_view(h) for h in session.scalars(select(PaperHold).where(PaperHold.handed_at.is_(None))
-                                                  .order_by(PaperHold.day, PaperHold.id))]
+    return select(PaperHold).options(selectinload(PaperHold.tenant)).where(PaperHold.handed_at.is_(None))

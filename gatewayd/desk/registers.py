@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from gatewayd import audit, tickets
 from gatewayd.audit import DAEMON, Caller
 from gatewayd.desk.common import iso, utc
 from gatewayd.errors import Conflict, InvalidValue, NotFound
-from gatewayd.models import ChargeLine, Ticket, TicketKind, TicketState, TypingFile
+from gatewayd.models import Ticket, TicketKind, TicketState, TypingFile
 
 log = structlog.get_logger("gatewayd.desk")
 
@@ -102,18 +102,22 @@ def files(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- the registers
 
 
-def _lines(session: Session, ticket: Ticket, prefix: str) -> Decimal:
-    return sum((c.quantity for c in session.scalars(select(ChargeLine).where(
-        ChargeLine.ticket_id == ticket.id, ChargeLine.rule.like(f"{prefix}%")))), Decimal(0))
+def _lines(ticket: Ticket, prefix: str) -> Decimal:
+    return sum((c.quantity for c in ticket.charges if c.rule.startswith(prefix)), Decimal(0))
 
 
-def _day_tickets(session: Session, kind: TicketKind, since: datetime | None, until: datetime | None) -> list[Ticket]:
-    query = select(Ticket).where(Ticket.kind == kind.value).order_by(Ticket.created_at, Ticket.id)
+#: A register's order (oldest first), for ``api.pages``.
+ORDER = (Ticket.created_at, Ticket.id)
+
+
+def _day_tickets(kind: TicketKind, since: datetime | None, until: datetime | None) -> Select[tuple[Ticket]]:
+    query = select(Ticket).where(Ticket.kind == kind.value).options(selectinload(Ticket.tenant),
+                                                                    selectinload(Ticket.charges))
     if since:
         query = query.where(Ticket.created_at >= since)
     if until:
         query = query.where(Ticket.created_at < until)
-    return list(session.scalars(query))
+    return query
 
 
 def _common(ticket: Ticket) -> dict[str, Any]:
@@ -123,27 +127,33 @@ def _common(ticket: Ticket) -> dict[str, Any]:
             "charged": str(tickets.total(ticket).quantize(Decimal("0.01")))}
 
 
-def typing_register(session: Session, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
-    """打字服务记录本: one line per typing ticket opened in the period."""
+def typing_tickets(since: datetime | None, until: datetime | None) -> Select[tuple[Ticket]]:
+    """打字服务记录本: the typing tickets opened in the period (``typing_lines`` shows them)."""
+    return _day_tickets(TicketKind.PRINT, since, until).where(Ticket.params["service"].as_string() == "typing")
+
+
+def copy_tickets(since: datetime | None, until: datetime | None) -> Select[tuple[Ticket]]:
+    """复印服务记录本: the copy tickets opened in the period (``copy_lines`` shows them)."""
+    return _day_tickets(TicketKind.COPY, since, until)
+
+
+def typing_lines(session: Session, found: list[Ticket]) -> list[dict[str, Any]]:
     out = []
-    for ticket in _day_tickets(session, TicketKind.PRINT, since, until):
-        if not is_typing(ticket):
-            continue
+    for ticket in found:
         kept = files(session, ticket)
-        out.append({**_common(ticket), "pages": int(_lines(session, ticket, "typing.")),
-                    "printed_sides": int(_lines(session, ticket, "print.prices")),
+        out.append({**_common(ticket), "pages": int(_lines(ticket, "typing.")),
+                    "printed_sides": int(_lines(ticket, "print.prices")),
                     "files": kept, "keep_until": max((f["keep_until"] or "" for f in kept), default="") or None})
     return out
 
 
-def copy_register(session: Session, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
-    """复印服务记录本: one line per copy ticket opened in the period."""
+def copy_lines(found: list[Ticket]) -> list[dict[str, Any]]:
     out = []
-    for ticket in _day_tickets(session, TicketKind.COPY, since, until):
+    for ticket in found:
         p = ticket.params
         counted = (p.get("metering") or {}).get("customer_count") or {}
         out.append({**_common(ticket), "device": ticket.device, "media": p.get("media", ""),
                     "duplex": p.get("duplex", ""), "sets": p.get("sets", ""),
-                    "scale_percent": p.get("scale_percent", ""), "sides": int(_lines(session, ticket, "copy.prices")),
+                    "scale_percent": p.get("scale_percent", ""), "sides": int(_lines(ticket, "copy.prices")),
                     "customer_count": counted.get("sides")})
     return out

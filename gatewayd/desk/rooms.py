@@ -12,18 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
 
 from gatewayd import audit, billing, tenants, tickets
 from gatewayd.audit import Caller
 from gatewayd.desk.common import utc
 from gatewayd.errors import Conflict, InvalidValue, NotFound
-from gatewayd.models import BookingState, BookingTask, MeetingRoom, RoomBooking, TicketKind
+from gatewayd.models import BookingState, BookingTask, MeetingRoom, RoomBooking, Ticket, TicketKind
 
 log = structlog.get_logger("gatewayd.desk")
 
@@ -233,9 +232,15 @@ def view(booking: RoomBooking, now: datetime) -> dict[str, Any]:
     }
 
 
-def listing(session: Session, now: datetime, *, room: str | None = None, since: datetime | None = None,
-            until: datetime | None = None, state: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    query = select(RoomBooking).order_by(RoomBooking.starts_at, RoomBooking.id).limit(limit)
+ORDER = (RoomBooking.starts_at, RoomBooking.id)
+
+
+def listing(session: Session, *, room: str | None = None, since: datetime | None = None,
+            until: datetime | None = None, state: str | None = None) -> Select[tuple[RoomBooking]]:
+    query = select(RoomBooking).options(
+        selectinload(RoomBooking.room), selectinload(RoomBooking.tasks),
+        selectinload(RoomBooking.ticket).selectinload(Ticket.tenant),
+        selectinload(RoomBooking.ticket).selectinload(Ticket.charges))
     if room:
         query = query.where(RoomBooking.room_id == find_room(session, room).id)
     if since:
@@ -244,12 +249,4 @@ def listing(session: Session, now: datetime, *, room: str | None = None, since: 
         query = query.where(RoomBooking.starts_at < until)
     if state:
         query = query.where(RoomBooking.state == state)
-    return [view(b, now) for b in session.scalars(query)]
-
-
-def rooms(session: Session) -> list[dict[str, Any]]:
-    return [room_view(r) for r in session.scalars(select(MeetingRoom).order_by(MeetingRoom.name))]
-
-
-def booked_hours(bookings: list[RoomBooking]) -> Decimal:
-    return sum((Decimal((b.ends_at - b.starts_at).total_seconds()) / 3600 for b in bookings), Decimal(0))
+    return query

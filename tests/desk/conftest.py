@@ -56,8 +56,26 @@ class Desk:
         return payload
 
     def request_raw(self, method: str, path: str) -> tuple[int, bytes]:
-        response = asyncio.run(self.api.handle(Request(method, path, {}, b"", self.caller, 1000)))
-        return response.status, response.body
+        status, body, _ = self.exchange(method, path)
+        return status, body
+
+    def exchange(self, method: str, target: str) -> tuple[int, bytes, dict[str, str]]:
+        response = asyncio.run(self.api.handle(Request(method, target, {}, b"", self.caller, 1000)))
+        return response.status, response.body, dict(response.headers)
+
+    def every_page(self, target: str) -> tuple[list[Any], int]:
+        """A list route's rows across all its pages (following Link: rel=next), and the page count."""
+        rows: list[Any] = []
+        pages = 0
+        following: str | None = target
+        while following:
+            status, body, headers = self.exchange("GET", following)
+            assert status == 200, body
+            rows += json.loads(body)
+            pages += 1
+            link = headers.get("link", "")
+            following = link[1:link.index(">")] if link else None
+        return rows, pages
 
     def get(self, path: str, **query: Any) -> Any:
         return self.request("GET", path, **query)
@@ -75,6 +93,7 @@ def desk_extra() -> str:
 @pytest.fixture
 def desk(tmp_path: Path, db_url: str, desk_extra: str) -> Iterator[Desk]:
     config = config_mod.load(write_config(tmp_path, db_url, extra=f"[desk]\nmail_hold_days = 3\n{desk_extra}\n"))
+    config.spool_dir.mkdir(parents=True)  # the daemon makes it at start; /status reports its free space
     engine = db.make_engine(config.database_url)
     db.migrate(engine)
     executor = ThreadPoolExecutor(1)

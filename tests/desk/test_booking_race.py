@@ -60,6 +60,6 @@ def test_two_desks_cannot_both_book_one_room(tmp_path: Path, postgres) -> None: 
     thread.join(10)
     assert "is booked" in str(outcome["b"])
     with sessions() as s:
-        listed = rooms.listing(s, NOW)
+        listed = [rooms.view(b, NOW) for b in s.scalars(rooms.listing(s))]
     assert [b["customer"] for b in listed] == ["desk A"]
     engine.dispose()

@@ -141,3 +141,12 @@ def test_register_entries_cannot_be_deleted(desk: Desk, path: str) -> None:
     status, _ = desk.request_raw("DELETE", target)
     assert status == 405
     assert desk.get(target)["id"] in (item["id"], complaint["id"])
+
+
+def test_the_register_pages_without_skipping_or_repeating(desk: Desk) -> None:
+    logged = [desk.post("/mail", {"kind": "letter", "company": "Acme Trading Ltd", "count": n})["id"]
+              for n in range(1, 6)]
+    status, body, headers = desk.exchange("GET", "/mail?limit=2")
+    assert status == 200 and len(json.loads(body)) == 2 and headers["x-total-count"] == "5"
+    rows, pages = desk.every_page("/mail?limit=2&kind=letter")
+    assert [r["id"] for r in rows] == logged and pages == 3
