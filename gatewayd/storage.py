@@ -27,7 +27,8 @@ _SIGNS = [
     (("database or disk is full", "no space left on device", "53100", "53000"), DISK_FULL),
     (("readonly database", "read-only", "25006"), READ_ONLY),
     (("connection refused", "could not connect", "connection to server", "server closed the connection",
-      "no such file or directory", "unable to open database file", "08001", "08006", "57p01"), UNREACHABLE),
+      "no such file or directory", "unable to open database file", "not currently accepting connections",
+      "08001", "08006", "57p01"), UNREACHABLE),
 ]
 
 

@@ -101,3 +101,41 @@ def test_an_unreachable_postgresql_is_refused_at_start_naming_it(tmp_path: Path)
                              capture_output=True, text=True, timeout=60)
     assert started.returncode == 1, started.stderr
     assert "is unreachable" in started.stderr and "Traceback" not in started.stderr, started.stderr
+
+
+def test_postgresql_read_only_then_unreachable_while_running(tmp_path: Path, postgres) -> None:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    url = postgres.new_database()
+    name = url.split("@/", 1)[1].split("?")[0]
+    admin = psycopg.connect(postgres.url("postgres").replace("postgresql+psycopg", "postgresql"), autocommit=True)
+
+    def server(*statements: str) -> None:
+        for statement in statements:
+            admin.execute(statement)
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+    d = Daemon(tmp_path, write_config(tmp_path, url))
+    d.start()
+    try:
+        c = d.client()
+        kept = c.post("/tickets", {"kind": "errand", "guest_name": "before"})["id"]
+        server(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        with pytest.raises(Refused) as refused:
+            c.post("/tickets", {"kind": "errand", "guest_name": "read-only"})
+        assert refused.value.status == 503 and "the database is read-only" in refused.value.detail
+        assert "DATABASE READ-ONLY" in d.ctl("status").stdout
+        server(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+        assert wait_for_status(d, None)["problem"] is None
+        server(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        with pytest.raises(Refused) as refused:
+            c.post("/tickets", {"kind": "errand", "guest_name": "nobody home"})
+        assert refused.value.status == 503 and "the database is unreachable" in refused.value.detail
+        server(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        assert wait_for_status(d, None)["problem"] is None
+        assert c.get(f"/tickets/{kept}")["id"] == kept
+        assert "Traceback" not in d.log.read_text()
+    finally:
+        d.stop()
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.close()
