@@ -231,9 +231,10 @@ def test_a_class_2_0_modem_resends_an_error_page_in_the_call_and_bills_it_once(f
     assert line["pages_delivered"] == 2 and line["charged"] == t["total"]
 
 
-def test_busy_is_retried_with_back_off_then_the_ticket_fails(fax_lab, fax_daemon, tmp_path):  # noqa: F811
-    peer = fax_lab(speed=SPEED, busy=True)
-    d = fax_daemon(peer.pty, busy_s=0.5)
+@pytest.mark.parametrize("fax_class", ["1", "2.0"])
+def test_busy_is_retried_with_back_off_then_the_ticket_fails(fax_lab, fax_daemon, tmp_path, fax_class):  # noqa: F811
+    peer = fax_lab(fclass=fax_class, speed=SPEED, busy=True)
+    d = fax_daemon(peer.pty, busy_s=0.5, fax_class=fax_class)
     ticket = fax_ticket(d)
     note = tmp_path / "note.txt"
     note.write_text("Please call back.\n请回电。\n")
@@ -251,9 +252,11 @@ def test_busy_is_retried_with_back_off_then_the_ticket_fails(fax_lab, fax_daemon
     assert t["total"] == "0.00"  # the price list sets no unanswered_fee: busy tries cost nothing
 
 
-def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, tmp_path):  # noqa: F811
-    peer = fax_lab(speed=SPEED, receive=False, send=two_page_tiff(tmp_path / "in.tif"), ident="+1 555 0177")
-    d = fax_daemon(peer.pty)
+@pytest.mark.parametrize("fax_class", ["1", "2.0"])
+def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, tmp_path, fax_class):  # noqa: F811
+    peer = fax_lab(fclass=fax_class, speed=SPEED, receive=False, send=two_page_tiff(tmp_path / "in.tif"),
+                   ident="+1 555 0177")
+    d = fax_daemon(peer.pty, fax_class=fax_class)
     request = d.client().post("/fax/notify-requests", {"guest_name": "Mr Zhao", "phone": "139 0000 0000",
                                                        "company": ACME})
     entry = wait_for(lambda: d.client().get("/fax/incoming"), 60, d, "a received fax")[0]
