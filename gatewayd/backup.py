@@ -37,9 +37,9 @@ def _pg(engine: Engine) -> tuple[str, dict[str, str]]:
     return url.set(password=None).render_as_string(hide_password=False), env
 
 
-def _pg_tool(argv: list[str], env: dict[str, str]) -> bytes:
+def _pg_tool(argv: list[str], env: dict[str, str], stdin: bytes | None = None) -> bytes:
     try:
-        done = subprocess.run(argv, capture_output=True, env=env, timeout=PG_TIMEOUT_S)
+        done = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=PG_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise BackupError(f"{argv[0]} failed: {err} (install postgresql-client)") from err
     if done.returncode != 0:
@@ -135,6 +135,10 @@ def restore(engine: Engine, path: Path, *, socket_path: Path, state_dir: Path) -
     kept = state_dir / f"gatewayd.before-restore-{stamp}.pgdump"
     kept.touch(0o600)
     kept.write_bytes(dump(engine))
-    _pg_tool(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              f"--dbname={url}", str(path)], env)
+    # One transaction: the schema emptied (tables a newer version added go too, so an older backup
+    # migrates cleanly at the next start) and the backup put in — or nothing changed at all.
+    script = _pg_tool(["pg_restore", "--no-owner", "--file=-", str(path)], env)
+    _pg_tool(["psql", "--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1", "--single-transaction",
+              "--command=DROP SCHEMA public CASCADE; CREATE SCHEMA public;", "--file=-", f"--dbname={url}"],
+             env, stdin=script)
     return kept

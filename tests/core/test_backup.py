@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gatewayd import db
+from sqlalchemy import text
+
+from gatewayd import backup, db
 from gatewayd.api import routes
 from gatewayd.api.app import Api
 from gatewayd.api.server import Request
@@ -139,3 +141,30 @@ def test_backup_is_for_staff_only(tmp_path: Path) -> None:
         response = asyncio.run(api.handle(request))
     assert response.status == 403
     assert b"GET /backup is for staff" in response.body
+
+
+def test_a_backup_from_an_older_schema_restores_into_a_newer_database_and_migrates(db_url: str, tmp_path: Path) -> None:
+    """Last night's backup restored after today's upgrade: the newer tables must not be in the way."""
+    from tests.core.test_migrations import REVISIONS, _upgrade
+
+    engine = db.make_engine(db_url)
+    _upgrade(engine, REVISIONS[0])  # the oldest: every later table is in the way
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO tenants (company, rooms, contact, phone, email, fax_numbers, created_at) "
+                       "VALUES ('Acme Trading Ltd', '1203', '', '', '', '', '2026-11-26 09:00:00+00')"))
+    file = tmp_path / "older.backup"
+    file.write_bytes(backup.dump(engine))
+    db.migrate(engine)  # the upgrade
+    with engine.begin() as c:
+        c.execute(text("DELETE FROM tenants"))
+
+    state = tmp_path / "state"
+    state.mkdir()
+    backup.restore(engine, file, socket_path=tmp_path / "no.sock", state_dir=state)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == REVISIONS[0]
+    db.migrate(engine)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == REVISIONS[-1]
+        assert c.execute(text("SELECT company FROM tenants")).scalars().all() == ["Acme Trading Ltd"]
+    engine.dispose()
