@@ -128,6 +128,7 @@ class ModemStatus:
     last_error_at: str | None = None
     calls: int = 0
     reopens: int = 0
+    fax_class: str = ""  #: the class in use: as configured, or what "auto" picked
 
 
 @dataclass
@@ -242,6 +243,7 @@ class FaxDriver:
             channel = self._channel(worker)
             try:
                 modem = open_modem(worker.config, channel)
+                worker.status.fax_class = modem.config.fax_class
             except FaxError as err:  # locked by another program, missing, mute: this modem only
                 channel.close()
                 self._down(worker, err, backoff)
