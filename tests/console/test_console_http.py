@@ -204,7 +204,8 @@ def test_every_page_answers_in_both_languages(console: Console) -> None:
     ticket = c.post("/tickets", {"kind": "fax_out", "company": "Acme Trading Ltd", "params": {"number": "0085221234567"}})
     pages = ["/", "/today/live", "/tickets/new", f"/tickets/{ticket['id']}", f"/tickets/{ticket['id']}/live",
              f"/tickets/{ticket['id']}/fax", "/fax/incoming", "/fax/register/out", "/fax/register/in",
-             "/registers/typing", "/registers/copy", "/reports/monthly", "/tenants"]
+             "/registers/typing", "/registers/copy", "/registers/mail", "/registers/bookings", "/registers/complaints",
+             "/reports/monthly", "/tenants"]
     for language, expect in (("en", "Service form"), ("zh_CN", "服务单")):
         client, _ = _logged_in(console)
         client.post("/language", data={"csrftoken": _csrf(client), "language": language, "next": "/"})
