@@ -28,7 +28,7 @@ from typing import Any
 import structlog
 
 from . import class2
-from .channel import ChannelError, ModemTimeout, PortGone, ResultCode
+from .channel import ChannelError, FlowControl, ModemTimeout, PortGone, ResultCode
 from .config import ModemConfig
 from .modem import ModemPort, store_pages
 from .frames import Coding, Resolution, Session, Speed, Width
@@ -136,6 +136,10 @@ class Class2FaxModem(ModemPort):
         self.channel.expect_ok(f"AT{n['caps']}={int(self.config.fine)},{speed},0,2,0,0,0,0")
         self.channel.expect_ok(f"AT{n['bit_order']}={self.config.bit_order}")
         self.channel.expect_ok("AT+FCR=1")
+        if self.fax_class is class2.FaxClass.CLASS_2_0:
+            # T.32 +FLO: the modem's side of the port's flow control (Class 2 modems take theirs
+            # from an init string, e.g. AT&K3 or AT&K4).
+            self.channel.expect_ok(f"AT+FLO={_FLO[self.config.flow_control]}")
 
     # ------------------------------------------------------------------ sending
 
@@ -376,5 +380,6 @@ class Class2FaxModem(ModemPort):
         )
 
 
+_FLO = {FlowControl.NONE: 0, FlowControl.XONXOFF: 1, FlowControl.RTSCTS: 2}
 _BR_CODES = (2400, 4800, 7200, 9600, 12000, 14400)  # T.32 BR 0-5
 _REVERSED = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))

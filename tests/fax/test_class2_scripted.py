@@ -18,7 +18,8 @@ from .helpers import ScriptedModem
 
 OK = b"\r\nOK\r\n"
 INIT = [(b"ATZ\r", OK), (b"ATE0V1Q0\r", OK), (b"AT+FCLASS=2.0\r", OK), (b"AT+FLI=", OK),
-        (b"AT+FCC=", OK), (b"AT+FBO=0\r", OK), (b"AT+FCR=1\r", OK)]
+        (b"AT+FCC=", OK), (b"AT+FBO=0\r", OK), (b"AT+FCR=1\r", OK),
+        (b"AT+FLO=0\r", OK)]  # flow_control "none" told to the modem
 DIALLED = (b"ATDT5550199\r", b'\r\n+FCO\r\n\r\n+FCI:"REMOTE"\r\n\r\n+FIS:1,5,0,2,0,0,0,0\r\n' + OK)
 PAGE = CodedPage(b"\x00\x10\x80" * 50)  # any bytes: a DLE in the data must reach the modem doubled
 
