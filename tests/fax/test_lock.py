@@ -1,10 +1,11 @@
 import os
 import subprocess
+import time
 
 import pytest
 
 from drivers.fax.errors import FaxError
-from drivers.fax.lock import PortBusy, PortLock, PortLockError, lock_name, read_pid
+from drivers.fax.lock import PortBusy, PortLock, PortLockError, lock_name, process_name, read_pid
 
 
 def test_names_follow_uucp_convention():
@@ -40,6 +41,9 @@ def test_garbage_lock_is_stale(tmp_path):
 
 def test_live_lock_is_respected(tmp_path):
     proc = subprocess.Popen(["sleep", "30"])
+    deadline = time.monotonic() + 5
+    while process_name(proc.pid) != "sleep" and time.monotonic() < deadline:
+        time.sleep(0.01)  # Popen can return before the child's exec has renamed it
     try:
         (tmp_path / "LCK..ttyS0").write_text(f"{proc.pid:>10d}\n")
         with pytest.raises(PortBusy) as err:
