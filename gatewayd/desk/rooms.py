@@ -112,8 +112,10 @@ def book(session: Session, caller: Caller, now: datetime, year: int, services: A
         RoomBooking.room_id == meeting_room.id, RoomBooking.state.in_(LIVE),
         RoomBooking.starts_at < ends_at, RoomBooking.ends_at > starts_at)).first()
     if clash is not None:
-        raise Conflict(f"{meeting_room.name} is booked {clash.starts_at.isoformat()} – {clash.ends_at.isoformat()} "
-                       f"(booking {clash.id}, ticket {clash.ticket.number}); choose another time or room")
+        zone = services.site.zone  # staff read the clash in the site's time
+        raise Conflict(f"{meeting_room.name} is booked {clash.starts_at.astimezone(zone):%Y-%m-%d %H:%M} – "
+                       f"{clash.ends_at.astimezone(zone):%H:%M} (booking {clash.id}, ticket {clash.ticket.number}); "
+                       f"choose another time or room")
     try:
         quote = billing.rate(services.rates, services.site, _usage(meeting_room, starts_at, ends_at, extras))
     except billing.BillingError as err:

@@ -68,6 +68,7 @@ def test_overlapping_booking_refused_naming_the_other(rooms: Desk, start: str, e
     with pytest.raises(Refused) as refused:
         _book(rooms, start, end, room=room)
     assert refused.value.status == 409 and f"booking {first['id']}, ticket {first['ticket']}" in refused.value.detail
+    assert "is booked 2026-12-03 14:00 – 15:30" in refused.value.detail
     assert len(rooms.get("/bookings")) == 1 and len(rooms.get("/tickets")) == 1  # no stray ticket
 
 
