@@ -120,6 +120,13 @@ class Ledger:
             tickets.add_discount(s, caller, self.clock(), ticket, amount=amount, reason=reason)
             return tickets.view(ticket)
 
+    def refund(self, caller: Caller, number: str, *, amount: Decimal, method: str, reason: str) -> dict[str, Any]:
+        now = self.clock()
+        with self.transaction() as s:
+            ticket = tickets.find(s, number, lock=True)
+            tickets.refund(s, caller, now, self.year(now), ticket, amount=amount, method=method, reason=reason)
+            return tickets.view(ticket)
+
     def add_payment(self, caller: Caller, number: str, *, amount: Decimal, method: str) -> dict[str, Any]:
         now = self.clock()
         with self.transaction() as s:

@@ -99,6 +99,7 @@ class PaymentMethod(enum.StrEnum):
 class ReceiptKind(enum.StrEnum):
     TEMPORARY = "temporary"  #: fees collected up front (errands)
     FORMAL = "formal"  #: issued at settlement, lists the lines
+    REFUND = "refund"  #: money given back (a negative payment), staff only
 
 
 class Attribution(enum.StrEnum):

@@ -12,6 +12,7 @@ FORMATS = {
     "ticket": "T-{year}-{n:06d}",
     "receipt": "R-{year}-{n:06d}",
     "temporary_receipt": "TR-{year}-{n:06d}",
+    "refund_receipt": "RF-{year}-{n:06d}",
 }
 
 

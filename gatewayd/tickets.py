@@ -169,7 +169,7 @@ def receipt_document(session: Session, number: str, currency: str) -> ReceiptDoc
     """A stored receipt laid out for printing (``billing.render_text`` / ``receipt_pdf``)."""
     row = session.scalars(select(Receipt).where(Receipt.number == number)).first()
     if row is None:
-        raise NotFound(f"no receipt {number!r} (numbers look like R-2026-000001 or TR-2026-000001)")
+        raise NotFound(f"no receipt {number!r} (numbers look like R-2026-000001, TR-2026-000001 or RF-2026-000001)")
     ticket = session.get(Ticket, row.ticket_id)
     assert ticket is not None
     kind = DocumentKind(row.kind)
@@ -182,6 +182,12 @@ def receipt_document(session: Session, number: str, currency: str) -> ReceiptDoc
         )
         payments = tuple(ReceiptPayment(METHOD_LABELS[PaymentMethod(p.method)], p.amount, p.created_at)
                          for p in ticket.payments)
+    elif kind is DocumentKind.REFUND:
+        # A refund receipt acknowledges money given back: one line below zero, that sum.
+        lines = (Charge(service, f"退款 Refund on {ticket.number}", Decimal(1), "item", -row.amount, -row.amount,
+                        "refund", None),)
+        payments = tuple(ReceiptPayment(METHOD_LABELS[PaymentMethod(p.method)], p.amount, p.created_at)
+                         for p in ticket.payments if p.amount < 0 and p.created_at == row.issued_at)
     else:
         # A temporary receipt acknowledges money taken before the service: one line, that sum.
         lines = (Charge(service, f"预收款 Advance payment for {ticket.number}", Decimal(1), "item", row.amount,
@@ -431,8 +437,8 @@ def add_payment(
         raise InvalidValue(f"amount must be positive, got {amount}")
     due = total(ticket) - paid(ticket)
     if amount > due:
-        # Money taken beyond the charges could never be settled (there is no refund to give it
-        # back), so it is not taken: add the lines first, then collect.
+        # Money taken beyond the charges could never be settled as it stands: take what is due
+        # (a refund gives back what is no longer due, after a discount or a cancellation).
         raise Conflict(f"{_money(amount)} is more than the {_money(max(due, Decimal(0)))} still due on "
                        f"ticket {ticket.number} (charges {_money(total(ticket))}, paid {_money(paid(ticket))}); "
                        "overpayments are refused")
@@ -454,6 +460,35 @@ def add_payment(
         session, caller, now, "payment.add", "ticket", ticket.number, None,
         {"method": method, "amount": str(amount), "receipt": receipt.number if receipt else None},
     )
+    return receipt
+
+
+#: Money may be given back while a ticket is open, done but unpaid, failed, or cancelled (an
+#: errand called off after its fees were taken); a settled ticket's money is final.
+REFUNDABLE = EDITABLE | {S.CANCELLED}
+
+
+def refund(session: Session, caller: Caller, now: datetime, year: int, ticket: Ticket, *, amount: Decimal,
+           method: str, reason: str) -> Receipt:
+    """Give money back: a negative payment with a refund receipt (RF-) and its reason in the audit
+    trail; nothing recorded before is changed or deleted. Never more than was paid."""
+    if ticket.state not in REFUNDABLE:
+        raise Conflict(f"ticket {ticket.number} is {ticket.state}: its money is final; "
+                       "record a correction on a new ticket")
+    if amount <= 0:
+        raise InvalidValue(f"amount must be positive (the sum given back), got {amount}")
+    if amount > paid(ticket):
+        raise Conflict(f"a refund of {_money(amount)} is more than the {_money(paid(ticket))} paid on "
+                       f"ticket {ticket.number}")
+    _check_method(ticket, method)
+    ticket.payments.append(Payment(method=method, amount=-amount, received_by=caller.user, created_at=now))
+    receipt = Receipt(number=sequences.next_number(session, "refund_receipt", year), kind=ReceiptKind.REFUND.value,
+                      amount=amount, issued_by=caller.user, issued_at=now)
+    ticket.receipts.append(receipt)
+    ticket.updated_at = now
+    session.flush()
+    audit.write(session, caller, now, "payment.refund", "ticket", ticket.number, None,
+                {"method": method, "amount": str(-amount), "reason": reason, "receipt": receipt.number})
     return receipt
 
 

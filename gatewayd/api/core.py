@@ -105,6 +105,11 @@ def add_discount(api: Api, call: Call) -> dict[str, Any]:
     return api.ledger.add_discount(call.caller, call.params["id"], **call.body)
 
 
+def refund(api: Api, call: Call) -> dict[str, Any]:
+    return api.ledger.refund(call.caller, call.params["id"], method=call.body.get("method", "cash"),
+                             amount=call.body["amount"], reason=call.body["reason"])
+
+
 def add_payment(api: Api, call: Call) -> dict[str, Any]:
     return api.ledger.add_payment(call.caller, call.params["id"], **call.body)
 
@@ -211,6 +216,13 @@ ROUTES: list[Route] = [
         "POST", "/tickets/{id}/discounts", "Give a discount: a line below zero with its reason (staff only)",
         add_discount, status=201, staff_only=True,
         body=obj(["amount", "reason"], amount={**MONEY, "minimum": "0.01"},
+                 reason={"type": "string", "minLength": 1, "maxLength": 200}),
+    ),
+    Route(
+        "POST", "/tickets/{id}/refunds", "Give money back: a negative payment with a refund receipt (staff only)",
+        refund, status=201, staff_only=True,
+        body=obj(["amount", "reason"], amount={**MONEY, "minimum": "0.01"},
+                 method={"type": "string", "enum": [m.value for m in PaymentMethod], "description": "default cash"},
                  reason={"type": "string", "minLength": 1, "maxLength": 200}),
     ),
     Route(

@@ -20,11 +20,13 @@ from gatewayd.textwidth import columns, pad, width, wrap
 class ReceiptKind(enum.Enum):
     TEMPORARY = "temporary"  #: fees collected before the service; exchanged later
     FORMAL = "formal"  #: at settlement, listing the charge lines
+    REFUND = "refund"  #: money given back to the customer
 
 
 TITLES = {
     ReceiptKind.TEMPORARY: ("临时收据", "TEMPORARY RECEIPT"),
     ReceiptKind.FORMAL: ("收据", "RECEIPT"),
+    ReceiptKind.REFUND: ("退款收据", "REFUND RECEIPT"),
 }
 TEMPORARY_NOTE = ("临时收据：服务完成后凭此换取正式收据或发票。",
                   ("Exchange this temporary receipt for a formal receipt or invoice "

@@ -82,6 +82,12 @@ def discount(args: argparse.Namespace, client: Client) -> Result:
     return t, show_ticket(t)
 
 
+def refund(args: argparse.Namespace, client: Client) -> Result:
+    t = client.post(f"/tickets/{quote(args.id)}/refunds",
+                    {"amount": args.amount, "method": args.method, "reason": args.reason})
+    return t, show_ticket(t)
+
+
 def pay(args: argparse.Namespace, client: Client) -> Result:
     t = client.post(f"/tickets/{quote(args.id)}/payments", {"amount": args.amount, "method": args.method})
     return t, show_ticket(t)
@@ -181,6 +187,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("amount")
     d.add_argument("--reason", required=True)
     d.set_defaults(handler=discount)
+    r = sub.add_parser("refund", help="give money back, with a refund receipt and its reason (staff only)")
+    r.add_argument("id")
+    r.add_argument("amount")
+    r.add_argument("--method", choices=["cash", "account"], default="cash")
+    r.add_argument("--reason", required=True)
+    r.set_defaults(handler=refund)
     p = sub.add_parser("pay", help="take a payment before settlement (temporary receipt)")
     p.add_argument("id")
     p.add_argument("amount")
