@@ -12,7 +12,6 @@ from typing import Any, Callable
 
 import structlog
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 from gatewayd import config as config_mod
 from gatewayd import db, desk, events, faxing, printing, storage, systemd
@@ -29,17 +28,17 @@ from gatewayd.supervisor import Supervisor
 log = structlog.get_logger("gatewayd")
 
 
-def build_drivers(config: config_mod.Config, sessions: sessionmaker[Session], writer: Executor) -> list[Any]:
+def build_drivers(config: config_mod.Config, ledger: Ledger, writer: Executor) -> list[Any]:
     """The drivers the configuration asks for (none until their sections are configured).
 
-    ``sessions`` and ``writer`` (the single database thread) are for drivers whose readings the
-    ledger keeps itself: the copiers start from their last stored readings and store their own.
+    ``ledger`` (with the daemon's services) and ``writer`` (the single database thread) are for
+    the copiers, which start from their last stored readings and close waiting copy tickets.
     """
     drivers: list[Any] = []
     if "snmp" in config.sections:
         from gatewayd.copying.copiers import Copiers  # pysnmp only where copiers are configured
 
-        drivers.append(Copiers.build(config, sessions, writer))
+        drivers.append(Copiers.build(config, ledger, writer))
     if "cups" in config.sections:
         from drivers.cups.driver import CupsDriver  # pycups only where printers are configured
 
@@ -61,12 +60,9 @@ EVENT_ADAPTERS: dict[str, Callable[[Any], events.EventIn]] = {"print_job": print
 STATE_UPDATES: dict[str, Callable[[Ledger, Any], None]] = {faxing.JOB_KIND: faxing.apply_job_update}
 
 
-def ledger_hooks(services: Services) -> tuple[dict[str, events.Matcher], dict[str, events.OnMatched]]:
+def event_kinds() -> dict[str, events.EventKind]:
     """How each kind of device event finds its ticket and becomes charge lines."""
-    print_jobs = printing.PrintJobs(services)
-    matchers: dict[str, events.Matcher] = {printing.KIND: print_jobs.match, "fax_call": faxing.matcher(services)}
-    on_matched: dict[str, events.OnMatched] = {"fax_call": faxing.on_call(services), printing.KIND: print_jobs.bill}
-    return matchers, on_matched
+    return {kind.kind: kind for kind in (printing.PrintJobs(), faxing.FaxCalls())}
 
 
 def keep_private(config: config_mod.Config) -> None:
@@ -167,10 +163,13 @@ class Daemon:
         engine = db.make_engine(config.database_url)
         health = StorageHealth()
         await self._check_storage(engine, health, starting=True)
-        drivers = build_drivers(config, db.session_factory(engine), self._writer)
-        self.services = Services(config, {d.name: d for d in drivers})
-        matchers, on_matched = ledger_hooks(self.services)
-        self.ledger = Ledger(db.session_factory(engine), config.timezone, matchers=matchers, on_matched=on_matched)
+        # One Services for the whole daemon: a reload (SIGHUP) replaces its config, and every
+        # component -- routes, matching, the copiers' retries -- reads the price list from it.
+        self.services = Services(config)
+        self.ledger = Ledger(db.session_factory(engine), config.timezone, services=self.services,
+                             kinds=event_kinds())
+        drivers = build_drivers(config, self.ledger, self._writer)
+        self.services.drivers.update({d.name: d for d in drivers})
         # Background work on the ledger's data runs under the supervisor too (restart, status).
         supervisor = Supervisor([*drivers, *faxing.keepers(self.services, self.ledger, self._writer),
                                  desk.FileKeeper(self.services, self.ledger, self._writer),

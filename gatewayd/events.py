@@ -10,7 +10,7 @@ import dataclasses
 import enum
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Protocol
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -62,10 +62,28 @@ def from_driver(event: Any) -> EventIn:
     )
 
 
-#: Kind-specific matching, tried when the event names no ticket: kind -> finder.
-Matcher = Callable[[Session, EventIn], Ticket | None]
-#: What happens once an event lands on a ticket (rating it into charge lines): kind -> action.
-OnMatched = Callable[[Session, Caller, datetime, Ticket, DeviceEvent], None]
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """Who records (or attaches) an event and when, by the ledger's clock, with the services in
+    force at that moment -- the price list of the last reload, not the one a component started
+    with. Every step after the ledger gets it, so audit and pricing cannot drift apart."""
+
+    caller: Caller
+    now: datetime
+    services: Any = None  #: gatewayd.services.Services (None in ledgers that price nothing)
+    manual: bool = False  #: typed in by staff rather than read off a device
+
+
+class EventKind(Protocol):
+    """The one matching contract, per kind of device event: the event was adapted at the edge
+    (driver -> ``EventIn``) and stored; ``match`` finds its ticket when it names none; ``bill``
+    turns it into the ticket's charge lines once it is on one (by matching or by staff)."""
+
+    kind: str
+
+    def match(self, session: Session, ctx: Context, event: EventIn) -> Ticket | None: ...
+
+    def bill(self, session: Session, ctx: Context, ticket: Ticket, row: DeviceEvent) -> None: ...
 
 
 def view(event: DeviceEvent, ticket_number: str | None = None) -> dict[str, Any]:
@@ -90,33 +108,26 @@ def _existing(session: Session, kind: str, natural_key: str) -> DeviceEvent | No
     ).first()
 
 
-def _match(session: Session, event: EventIn, matchers: dict[str, Matcher]) -> Ticket | None:
+def _match(session: Session, ctx: Context, event: EventIn, kinds: dict[str, EventKind]) -> Ticket | None:
     if event.ticket:
         ticket = session.scalars(select(Ticket).where(Ticket.number == event.ticket)).first()
         # A ticket that is settled or gone cannot take more charges: keep the event unattributed
         # so staff see it, rather than guessing another ticket.
         return ticket if ticket is not None and ticket.state in tickets.EDITABLE else None
-    matcher = matchers.get(event.kind)
-    return matcher(session, event) if matcher else None
+    handler = kinds.get(event.kind)
+    return handler.match(session, ctx, event) if handler else None
 
 
-def record(
-    session: Session,
-    caller: Caller,
-    now: datetime,
-    event: EventIn,
-    *,
-    manual: bool,
-    matchers: dict[str, Matcher] | None = None,
-    on_matched: dict[str, OnMatched] | None = None,
-) -> tuple[DeviceEvent, bool]:
-    """Store ``event`` once; returns (stored row, whether it was new)."""
+def record(session: Session, ctx: Context, event: EventIn, kinds: dict[str, EventKind] | None = None
+           ) -> tuple[DeviceEvent, bool]:
+    """Store ``event`` once, match and bill it; returns (stored row, whether it was new)."""
+    caller, now, manual = ctx.caller, ctx.now, ctx.manual
     if event.occurred_at.tzinfo is None:
         raise InvalidValue("occurred_at must carry a time zone (e.g. 2026-11-26T09:30:00+08:00)")
     existing = _existing(session, event.kind, event.natural_key)
     if existing is not None:
         return existing, False
-    ticket = _match(session, event, matchers or {})
+    ticket = _match(session, ctx, event, kinds or {})
     row = DeviceEvent(
         kind=event.kind,
         device=event.device,
@@ -146,8 +157,8 @@ def record(
              "ticket": ticket.number if ticket else None, "attribution": row.attribution},
             manual=True,
         )
-    if ticket is not None and (action := (on_matched or {}).get(row.kind)):
-        action(session, caller, now, ticket, row)
+    if ticket is not None and (handler := (kinds or {}).get(row.kind)):
+        handler.bill(session, ctx, ticket, row)
     return row, True
 
 
@@ -158,15 +169,10 @@ def find(session: Session, event_id: int) -> DeviceEvent:
     return row
 
 
-def attach(
-    session: Session,
-    caller: Caller,
-    now: datetime,
-    row: DeviceEvent,
-    ticket: Ticket,
-    on_matched: dict[str, OnMatched] | None = None,
-) -> None:
-    """Staff put an unattributed event on a ticket (audited)."""
+def attach(session: Session, ctx: Context, row: DeviceEvent, ticket: Ticket,
+           kinds: dict[str, EventKind] | None = None) -> None:
+    """Staff put an unattributed event on a ticket (audited), which bills it."""
+    caller, now = ctx.caller, ctx.now
     if row.attribution == Attribution.MATCHED:
         owner = session.get(Ticket, row.ticket_id)
         raise Conflict(f"event {row.id} is already on ticket {owner.number if owner else row.ticket_id}")
@@ -178,8 +184,8 @@ def attach(
     session.flush()
     audit.write(session, caller, now, "event.attach", "event", str(row.id), before,
                 {"attribution": row.attribution, "ticket": ticket.number}, manual=True)
-    if action := (on_matched or {}).get(row.kind):
-        action(session, caller, now, ticket, row)
+    if handler := (kinds or {}).get(row.kind):
+        handler.bill(session, ctx, ticket, row)
 
 
 def listing(

@@ -33,14 +33,18 @@ class Ledger:
         sessions: sessionmaker[Session],
         timezone_: ZoneInfo,
         clock: Callable[[], datetime] = utcnow,
-        matchers: dict[str, events.Matcher] | None = None,
-        on_matched: dict[str, events.OnMatched] | None = None,
+        services: Any = None,
+        kinds: dict[str, events.EventKind] | None = None,
     ):
         self.sessions = sessions
         self.timezone = timezone_
         self.clock = clock
-        self.matchers = matchers or {}
-        self.on_matched = on_matched or {}
+        self.services = services  #: gatewayd.services.Services, shared with the daemon (reloads)
+        self.kinds = kinds or {}  #: how each kind of device event is matched and billed
+
+    def context(self, caller: Caller, *, manual: bool = False) -> events.Context:
+        """Who and when, by this ledger's clock, with the services in force now."""
+        return events.Context(caller, self.clock(), self.services, manual)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -138,8 +142,7 @@ class Ledger:
 
     def record_event(self, caller: Caller, event: events.EventIn, *, manual: bool) -> tuple[dict[str, Any], bool]:
         with self.transaction() as s:
-            row, created = events.record(s, caller, self.clock(), event, manual=manual, matchers=self.matchers,
-                                         on_matched=self.on_matched)
+            row, created = events.record(s, self.context(caller, manual=manual), event, self.kinds)
             ticket = s.get(Ticket, row.ticket_id) if row.ticket_id else None
             return events.view(row, ticket.number if ticket else None), created
 
@@ -147,5 +150,5 @@ class Ledger:
         with self.transaction() as s:
             row = events.find(s, event_id)
             ticket = tickets.find(s, number, lock=True)
-            events.attach(s, caller, self.clock(), row, ticket, self.on_matched)
+            events.attach(s, self.context(caller, manual=True), row, ticket, self.kinds)
             return events.view(row, ticket.number)

@@ -166,12 +166,9 @@ class PrintJobs:
 
     kind = KIND
 
-    def __init__(self, services: Any):
-        self.services = services  # gatewayd.services.Services: the price list, the site, [cups]
-
     # -- matching ------------------------------------------------------------------------------
 
-    def match(self, session: Session, event: events.EventIn) -> Ticket | None:
+    def match(self, session: Session, ctx: events.Context, event: events.EventIn) -> Ticket | None:
         """The queue's single active print ticket (by the queue's device or its name)."""
         names = {event.device, str(event.payload.get("queue") or "")} - {""}
         found = session.scalars(
@@ -192,7 +189,8 @@ class PrintJobs:
 
     # -- billing -------------------------------------------------------------------------------
 
-    def bill(self, session: Session, caller: Caller, now: datetime, ticket: Ticket, row: DeviceEvent) -> None:
+    def bill(self, session: Session, ctx: events.Context, ticket: Ticket, row: DeviceEvent) -> None:
+        caller, now = ctx.caller, ctx.now
         job = PrintedJob.from_payload(row.payload)
         bound = log.bind(ticket=ticket.number, event_id=row.id, queue=job.queue, job_id=job.job_id)
         inputs = {"job": _job_inputs(row.payload)}
@@ -201,7 +199,7 @@ class PrintJobs:
             duplex=job.duplex, billed_sides=job.billed_sides, copies=job.copies, at=row.occurred_at,
             typing=ticket.params.get("service") == TYPING, typed_pages=_typed_pages(ticket))
         try:
-            rating = rate(self.services.rates, self.services.site, usage)
+            rating = rate(ctx.services.rates, ctx.services.site, usage)
         except (BillingError, Conflict) as err:  # Conflict: no [rates] section
             detail = str(err)
             tickets.add_charge(

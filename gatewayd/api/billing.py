@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -49,14 +49,14 @@ def _rating_view(rating: billing.Rating, at: datetime) -> dict[str, Any]:
 
 def quote(api: Api, call: Call) -> dict[str, Any]:
     """What a planned job will cost, shown to the customer before it is accepted."""
-    at: datetime = call.body.get("at") or datetime.now(timezone.utc)
+    at: datetime = call.body.get("at") or api.ledger.clock()
     return _rating_view(_price(api, call.body, at), at)
 
 
 def add_priced(api: Api, call: Call) -> dict[str, Any]:
     """Price a job the way a quote does and put its lines on the ticket (not marked manual: they
     come from the price list, with its rules and version)."""
-    at: datetime = call.body.get("at") or datetime.now(timezone.utc)
+    at: datetime = call.body.get("at") or api.ledger.clock()
     rating = _price(api, call.body, at)
     now = api.ledger.clock()
     with api.ledger.transaction() as session:
@@ -66,7 +66,7 @@ def add_priced(api: Api, call: Call) -> dict[str, Any]:
 
 
 def rates_in_force(api: Api, call: Call) -> dict[str, Any]:
-    at: datetime = call.query.get("at") or datetime.now(timezone.utc)
+    at: datetime = call.query.get("at") or api.ledger.clock()
     site = api.services.site
     try:
         table = api.services.rates.in_force(at, site.zone)

@@ -164,7 +164,7 @@ def assign_incoming(api: Api, call: Call) -> dict[str, Any]:
     b = call.body
     with api.ledger.transaction() as s:
         entry = incoming.find(s, call.params["id"], lock=True)
-        incoming.assign(s, call.caller, api.ledger.clock(), entry, api.services, api.ledger.on_matched,
+        incoming.assign(s, api.ledger.context(call.caller, manual=True), entry, api.ledger.kinds,
                         company=b.get("company"), room=b.get("room", ""), guest_name=b.get("guest_name", ""),
                         guest_phone=b.get("guest_phone", ""))
         return incoming.view(entry)

@@ -15,7 +15,6 @@ from concurrent.futures import Executor
 from typing import Any
 
 import structlog
-from sqlalchemy.orm import Session, sessionmaker
 
 from drivers.snmp.config import SnmpConfig
 from drivers.snmp.driver import SnmpDriver
@@ -28,7 +27,6 @@ from gatewayd.config import Config
 from gatewayd.copying import metering, readings
 from gatewayd.errors import LedgerError
 from gatewayd.ledger import Ledger
-from gatewayd.services import Services
 
 log = structlog.get_logger("gatewayd.copiers")
 
@@ -42,18 +40,16 @@ class Copiers:
     def __init__(self, config: Config, driver: SnmpDriver, ledger: Ledger, writer: Executor):
         self.snmp: SnmpConfig = config.sections["snmp"]
         self.driver = driver
-        self.ledger = ledger
+        self.ledger = ledger  # the daemon's: its services carry the price list of the last reload
         self._writer = writer
-        self.pricing = Services(config)  # the price list and the site, for tickets completed here
         self.retry_every = min((d.poll_interval for d in self.snmp.devices), default=60.0)
 
     @classmethod
-    def build(cls, config: Config, sessions: sessionmaker[Session], writer: Executor) -> Copiers:
+    def build(cls, config: Config, ledger: Ledger, writer: Executor) -> Copiers:
         """The driver starts from each copier's last stored reading, so anomalies span restarts."""
         snmp: SnmpConfig = config.sections["snmp"]
         for warning in snmp.warnings:
             log.warning("snmp.config_warning", detail=warning)
-        ledger = Ledger(sessions, config.timezone)
         with ledger.transaction() as s:
             previous = readings.last_readings(s, [d.name for d in snmp.devices])
         log.info("snmp.copiers", devices=[d.name for d in snmp.devices], previous=sorted(previous))
@@ -129,9 +125,10 @@ class Copiers:
             return metering.awaiting(s)
 
     def _complete(self, number: str, reading: MeterReading) -> None:
+        ctx = self.ledger.context(DAEMON)
         with self.ledger.transaction() as s:
             ticket = tickets.find(s, number, lock=True)
             if ticket.state != metering.S.AWAITING_METER:
                 return  # staff settled it with a manual count while the copier was read
-            metering.close(s, DAEMON, self.ledger.clock(), ticket, reading, self.pricing, action="metered",
+            metering.close(s, ctx.caller, ctx.now, ticket, reading, ctx.services, action="metered",
                            max_pages_per_minute=self.max_pages_per_minute(reading.device))

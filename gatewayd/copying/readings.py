@@ -79,7 +79,7 @@ def store(
     event = events.from_driver(reading)
     if ticket is not None:
         event = events.EventIn(event.kind, event.device, event.natural_key, event.occurred_at, event.payload, ticket)
-    row, created = events.record(session, caller, now, event, manual=False)
+    row, created = events.record(session, events.Context(caller, now), event)
     if not created:
         return row, []  # stored before: its anomalies were recorded then
     found = compare(reading_of(previous) if previous else None, reading,

@@ -17,22 +17,21 @@ and the background work the supervisor runs beside the drivers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from concurrent.futures import Executor
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 from sqlalchemy.orm import Session
 
-from gatewayd.audit import DAEMON, Caller
-from gatewayd.faxing.charges import bill_call, usage_from_call
-from gatewayd.faxing.incoming import matcher
+from gatewayd import events
+from gatewayd.audit import DAEMON
+from gatewayd.faxing import charges, incoming
+from gatewayd.faxing.charges import usage_from_call
 from gatewayd.ledger import Ledger
 from gatewayd.models import DeviceEvent, Ticket
 
-__all__ = ["JOB_KIND", "apply_job_update", "keepers", "matcher", "on_call", "usage_from_call"]
+__all__ = ["JOB_KIND", "FaxCalls", "apply_job_update", "keepers", "usage_from_call"]
 
 log = structlog.get_logger("gatewayd.fax")
 
@@ -55,19 +54,21 @@ def apply_job_update(ledger: Ledger, report: Any) -> None:
                 jobs.not_sent(session, DAEMON, ledger.clock(), job_id, reason)
 
 
-def on_call(services: Any) -> Callable[[Session, Caller, datetime, Ticket, DeviceEvent], None]:
-    """The on-matched action for ``fax_call``: rated onto the ticket, and a job's call moves the
-    job on in the same transaction (so a stored call is never sent again)."""
-    from gatewayd.faxing import jobs
+class FaxCalls:
+    """The ledger's contract for ``fax_call`` events (``events.EventKind``): a received fax is
+    registered and routed (``incoming.match``); a call on its ticket is rated (``charges``), and
+    a job's call moves the job on in the same transaction (so a stored call is never sent again)."""
 
-    bill = bill_call(services)
+    kind = "fax_call"
+    match = staticmethod(incoming.match)
 
-    def action(session: Session, caller: Caller, now: datetime, ticket: Ticket, row: DeviceEvent) -> None:
-        bill(session, caller, now, ticket, row)
+    @staticmethod
+    def bill(session: Session, ctx: events.Context, ticket: Ticket, row: DeviceEvent) -> None:
+        from gatewayd.faxing import jobs
+
+        charges.bill_call(session, ctx, ticket, row)
         if row.payload.get("direction") == "outgoing" and row.payload.get("job_id") and not row.manual:
-            jobs.call_ended(session, caller, now, services.config.sections["fax"].retry, row.payload)
-
-    return action
+            jobs.call_ended(session, ctx.caller, ctx.now, ctx.services.config.sections["fax"].retry, row.payload)
 
 
 def _hand_over(driver: Any, rows: list[Any]) -> None:

@@ -10,7 +10,6 @@ as such and charged once, per the price list's ErrorPage policy.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,8 +17,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from gatewayd import audit, billing, tickets
-from gatewayd.audit import Caller
+from gatewayd import audit, billing, events, tickets
 from gatewayd.models import DeviceEvent, Ticket
 
 log = structlog.get_logger("gatewayd.fax")
@@ -76,23 +74,20 @@ def pages_received(payload: dict[str, Any]) -> int:
     return sum(1 for page in payload.get("pages", []) if page.get("delivered"))
 
 
-def bill_call(services: Any) -> Callable[[Session, Caller, datetime, Ticket, DeviceEvent], None]:
-    """The on-matched action for ``fax_call`` events: an outgoing call rated by time and
-    destination; a received one per page (``FaxInUsage``) once it is on its fax_in ticket."""
-
-    def action(session: Session, caller: Caller, now: datetime, ticket: Ticket, row: DeviceEvent) -> None:
-        try:
-            if row.payload.get("direction") == "incoming":
-                usage: Any = billing.FaxInUsage(pages=pages_received(row.payload), at=row.occurred_at)
-            else:
-                usage = usage_from_call(row.payload)
-            rating = billing.rate(services.rates, services.site, usage)
-        except billing.BillingError as err:
-            # The call stays recorded and on its ticket; staff price it by hand. Never lose it.
-            log.warning("fax.call_unpriced", ticket=ticket.number, event_id=row.id, reason=str(err))
-            audit.write(session, caller, now, "charge.unpriced", "ticket", ticket.number, None,
-                        {"event": row.id, "reason": str(err)})
-            return
-        tickets.add_rating(session, caller, now, ticket, rating, event_id=row.id)
-
-    return action
+def bill_call(session: Session, ctx: events.Context, ticket: Ticket, row: DeviceEvent) -> None:
+    """An outgoing call rated by time and destination; a received one per page (``FaxInUsage``)
+    once it is on its fax_in ticket."""
+    services = ctx.services
+    try:
+        if row.payload.get("direction") == "incoming":
+            usage: Any = billing.FaxInUsage(pages=pages_received(row.payload), at=row.occurred_at)
+        else:
+            usage = usage_from_call(row.payload)
+        rating = billing.rate(services.rates, services.site, usage)
+    except billing.BillingError as err:
+        # The call stays recorded and on its ticket; staff price it by hand. Never lose it.
+        log.warning("fax.call_unpriced", ticket=ticket.number, event_id=row.id, reason=str(err))
+        audit.write(session, ctx.caller, ctx.now, "charge.unpriced", "ticket", ticket.number, None,
+                    {"event": row.id, "reason": str(err)})
+        return
+    tickets.add_rating(session, ctx.caller, ctx.now, ticket, rating, event_id=row.id)

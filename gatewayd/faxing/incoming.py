@@ -1,8 +1,8 @@
 """Received faxes: the incoming register (进报记录本), its routing, pickup tickets, the to-call list,
 "notify me" requests and the archive of unclaimed faxes.
 
-A received ``fax_call`` has no ticket of its own, so the ledger asks :func:`matcher` for one
-(``events.Matcher``, run once, when the call record is first stored). The matcher writes the
+A received ``fax_call`` has no ticket of its own, so the ledger asks :func:`match` for one
+(``FaxCalls.match``, run once, when the call record is first stored). The matcher writes the
 register entry, then:
 
 * a routing rule (``[[fax.routes]]``: called number, subaddress, sender's station id -> tenant)
@@ -18,7 +18,6 @@ register entry, then:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +30,6 @@ from gatewayd.audit import DAEMON, Caller
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.faxing import jobs, notify
 from gatewayd.faxing.charges import pages_received
-from gatewayd.ledger import utcnow
 from gatewayd.models import (
     DeviceEvent,
     FaxIncoming,
@@ -51,47 +49,46 @@ def _bare(text: str) -> str:
     return "".join(c for c in text if c.isalnum()).upper()
 
 
-def matcher(services: Any, clock: Callable[[], datetime] = utcnow) -> events.Matcher:
-    """``events.Matcher`` for ``fax_call``: an outgoing call is its job's ticket's; a received
-    fax is registered, and its pickup ticket returned when a routing rule knows whose it is."""
-
-    def match(session: Session, event: events.EventIn) -> Ticket | None:
-        payload = event.payload
-        if payload.get("direction") == "outgoing":
-            return jobs.ticket_of_call(session, payload)
-        if pages_received(payload) == 0:
-            return None  # nothing arrived to pick up; the call record alone says what happened
-        fax = services.config.sections.get("fax")
-        now = clock()
-        entry = FaxIncoming(
-            call_id=event.natural_key, device=event.device, received_at=event.occurred_at,
-            called_number=payload.get("number") or "", caller_id=payload.get("caller_id") or "",
-            remote_station_id=(payload.get("remote_station_id") or "").strip(),
-            subaddress=payload.get("subaddress") or "", pages=pages_received(payload),
-            error_pages=sum(1 for p in payload.get("pages", []) if p.get("error_page")),
-            call_status=payload.get("status") or "", document_path=payload.get("document_path") or "",
-            state=FaxInState.PENDING.value)
-        session.add(entry)
-        session.flush()
-        audit.write(session, DAEMON, now, "fax_in.register", "fax_in", str(entry.id), None,
-                    {"call_id": entry.call_id, "pages": entry.pages, "from": entry.remote_station_id})
-        ticket = None
-        for index, rule in enumerate(fax.routes if fax else ()):
-            if not rule.matches(called_number=entry.called_number, subaddress=entry.subaddress,
-                                station_id=entry.remote_station_id):
-                continue
-            tenant = session.scalars(select(Tenant).where(Tenant.company == rule.tenant)).first()
-            if tenant is None:
-                log.warning("fax.route_unknown_tenant", route=index, tenant=rule.tenant, entry=entry.id)
-                continue
-            ticket = _assign(session, DAEMON, now, entry, services, tenant=tenant, by=f"route {index}")
-            break
-        _match_request(session, now, entry)
-        if fax and fax.notify_command:
-            notify.after_commit(session, fax.notify_command, entry, payload)
-        return ticket
-
-    return match
+def match(session: Session, ctx: events.Context, event: events.EventIn) -> Ticket | None:
+    """``EventKind.match`` for ``fax_call``: an outgoing call is its job's ticket's; a received
+    fax is registered, and its pickup ticket returned when a routing rule knows whose it is.
+    The register entry and its audit name who recorded the call (the daemon, or staff typing
+    it in) and when, by the ledger's clock."""
+    payload = event.payload
+    if payload.get("direction") == "outgoing":
+        return jobs.ticket_of_call(session, payload)
+    if pages_received(payload) == 0:
+        return None  # nothing arrived to pick up; the call record alone says what happened
+    services, caller, now = ctx.services, ctx.caller, ctx.now
+    fax = services.config.sections.get("fax")
+    entry = FaxIncoming(
+        call_id=event.natural_key, device=event.device, received_at=event.occurred_at,
+        called_number=payload.get("number") or "", caller_id=payload.get("caller_id") or "",
+        remote_station_id=(payload.get("remote_station_id") or "").strip(),
+        subaddress=payload.get("subaddress") or "", pages=pages_received(payload),
+        error_pages=sum(1 for p in payload.get("pages", []) if p.get("error_page")),
+        call_status=payload.get("status") or "", document_path=payload.get("document_path") or "",
+        state=FaxInState.PENDING.value)
+    session.add(entry)
+    session.flush()
+    audit.write(session, caller, now, "fax_in.register", "fax_in", str(entry.id), None,
+                {"call_id": entry.call_id, "pages": entry.pages, "from": entry.remote_station_id},
+                manual=ctx.manual)
+    ticket = None
+    for index, rule in enumerate(fax.routes if fax else ()):
+        if not rule.matches(called_number=entry.called_number, subaddress=entry.subaddress,
+                            station_id=entry.remote_station_id):
+            continue
+        tenant = session.scalars(select(Tenant).where(Tenant.company == rule.tenant)).first()
+        if tenant is None:
+            log.warning("fax.route_unknown_tenant", route=index, tenant=rule.tenant, entry=entry.id)
+            continue
+        ticket = _assign(session, caller, now, entry, services, tenant=tenant, by=f"route {index}")
+        break
+    _match_request(session, now, entry)
+    if fax and fax.notify_command:
+        notify.after_commit(session, fax.notify_command, entry, payload)
+    return ticket
 
 
 def _assign(session: Session, caller: Caller, now: datetime, entry: FaxIncoming, services: Any, *,
@@ -147,21 +144,21 @@ def find(session: Session, entry_id: int | str, *, lock: bool = False) -> FaxInc
     return entry
 
 
-def assign(session: Session, caller: Caller, now: datetime, entry: FaxIncoming, services: Any,
-           on_matched: dict[str, events.OnMatched], *, company: str | None = None, room: str = "",
-           guest_name: str = "", guest_phone: str = "") -> Ticket:
+def assign(session: Session, ctx: events.Context, entry: FaxIncoming, kinds: dict[str, events.EventKind], *,
+           company: str | None = None, room: str = "", guest_name: str = "", guest_phone: str = "") -> Ticket:
     """Staff say whose a 待查 (or archived: the guest turned up late) fax is; it is billed then."""
     if entry.state == FaxInState.ASSIGNED:
         raise Conflict(f"received fax {entry.id} is already assigned (ticket {entry.ticket.number if entry.ticket else '?'})")
     tenant = tenants.find(session, company) if company else None
     if tenant is None and not guest_name:
         raise InvalidValue("say whose the fax is: a tenant company (with room) or a guest's name")
-    ticket = _assign(session, caller, now, entry, services, tenant=tenant, by=caller.user, room=room,
+    caller, now = ctx.caller, ctx.now
+    ticket = _assign(session, caller, now, entry, ctx.services, tenant=tenant, by=caller.user, room=room,
                      guest_name=guest_name, guest_phone=guest_phone)
     row = session.scalars(select(DeviceEvent).where(DeviceEvent.kind == KIND,
                                                     DeviceEvent.natural_key == entry.call_id)).first()
     if row is not None:
-        events.attach(session, caller, now, row, ticket, on_matched)
+        events.attach(session, ctx, row, ticket, kinds)
     return ticket
 
 
