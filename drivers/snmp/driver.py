@@ -24,7 +24,7 @@ from drivers.snmp.errors import (
     UnknownModel,
 )
 from drivers.snmp.oid import IDENTITY_OIDS
-from drivers.snmp.profiles import Profile
+from drivers.snmp.profiles import DeviceIdentity, Profile
 from drivers.snmp.reader import build_reading, choose_profile, identity_of, reading_oids
 from drivers.snmp.reading import MeterReading
 from drivers.snmp.session import SnmpSession
@@ -48,6 +48,7 @@ class _Device:
     config: DeviceConfig
     session: SnmpSession | None = None
     profile: Profile | None = None
+    identity: DeviceIdentity | None = None  #: what the device said it is, read once per device
     last: MeterReading | None = None
     error: NoReading | None = None
     error_at: datetime | None = None
@@ -103,9 +104,10 @@ class SnmpDriver:
             found = compare(state.last, reading,
                             max_pages_per_minute=state.config.max_pages_per_minute)
             state.anomalies.extend(found)
-            if state.last is not None and state.last.serial != reading.serial \
-                    and state.config.profile == "auto":
-                state.profile = None  # another device: detect its model again next time
+            if state.last is not None and state.last.serial != reading.serial:
+                state.identity = None  # another device: ask what it is again next time
+                if state.config.profile == "auto":
+                    state.profile = None
             state.last, state.error, state.failures = reading, None, 0
             return reading
 
@@ -146,6 +148,10 @@ class SnmpDriver:
         return {
             "name": cfg.name, "host": cfg.host, "port": cfg.port, "version": cfg.version.value,
             "profile": state.profile.name if state.profile else cfg.profile,
+            # The make and model as the device words them, for staff (a generic Printer-MIB
+            # profile says nothing of the make); None until the device has answered.
+            "model": (state.identity.model or None) if state.identity else None,
+            "sys_descr": (state.identity.sys_descr or None) if state.identity else None,
             "state": condition,
             "error": state.error.detail if state.error else None,
             "error_at": state.error_at.isoformat() if state.error and state.error_at else None,
@@ -179,10 +185,11 @@ class SnmpDriver:
     async def _read(self, state: _Device) -> MeterReading:
         session = self._session(state)
         async with self._gate:
+            if state.identity is None:
+                state.identity = identity_of(await session.get(IDENTITY_OIDS))
             if state.profile is None:
-                identity = identity_of(await session.get(IDENTITY_OIDS))
                 state.profile = choose_profile(state.config.name, state.config.profile,
-                                               self.config.profiles, identity)
+                                               self.config.profiles, state.identity)
             values = await session.get(reading_oids(state.profile))
         return build_reading(state.config.name, state.profile, values, self.clock.now())
 

@@ -39,13 +39,16 @@ def devices_list(args: argparse.Namespace, client: Client) -> Result:
 def device_show(args: argparse.Namespace, client: Client) -> Result:
     d = client.get(f"/devices/{quote(args.name)}")
     lines = [f"{d['name']}  {d['host']}:{d['port']}  profile {d['profile']}  {d['state']}"]
+    if d.get("model") or d.get("sys_descr"):
+        lines.append(f"model:    {' / '.join(t for t in (d.get('model'), d.get('sys_descr')) if t)}")
     if d.get("error"):
         lines.append(f"error:    {d['error']} (since {local(d['error_at'])}, {d['consecutive_failures']} failures)")
     if d["ticket"]:
         lines.append(f"in use:   copy ticket {d['ticket']}")
     reading = d["reading"]
     if reading:
-        lines.append(f"reading:  {local(reading['at'])}  serial {reading['serial']}  ({reading['status']})")
+        serial = f"  serial {reading['serial']}" if reading["serial"] else "  (no serial number reported)"
+        lines.append(f"reading:  {local(reading['at'])}{serial}  ({reading['status']})")
         lines += ["", render(["counter", "value", "unit"],
                              [(n + (" *" if n in reading["copy_counters"] else ""), v, reading["units"][n])
                               for n, v in reading["counters"].items()], numeric=(1,)),

@@ -7,6 +7,7 @@ One snmpsim serves the module; every test copies on its own clone of a recording
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ import pytest
 
 from gatewayd.ctl import Client, Refused
 from lab.snmp.agent import SnmpLab
-from tests.conftest import Daemon, write_config
+from tests.conftest import REPO, Daemon, write_config
 from tests.snmp.helpers import RECORDINGS
 
 pytestmark = pytest.mark.slow
@@ -27,7 +28,8 @@ SHARP_COPY_MONO = "1.3.6.1.4.1.2385.1.1.19.2.1.3.4.4.61"
 PRT_SERIAL = "1.3.6.1.2.1.43.5.1.1.17.1"
 TESTS = {
     "flow": "sharp", "busy": "sharp", "total": "printmaster_kyocera_p2040dw", "media": "printmaster_kyocera_cs4053ci",
-    "sleep": "sharp", "manual": "sharp", "anomaly": "sharp",
+    "sleep": "sharp", "manual": "sharp", "anomaly": "sharp", "reload": "sharp",
+    "model": "canonprinter_tm",
 }
 DBS = ("sqlite", "postgresql")
 
@@ -192,6 +194,44 @@ def test_finish_while_the_copier_sleeps_then_completes_when_it_wakes(
     assert ("ticket.metered", "gatewayd") in actions and ("ticket.await_meter", "root") in actions
 
 
+def test_a_ticket_the_retry_completes_after_a_reload_is_priced_by_the_new_price_list(
+        start: Callable[..., tuple[Daemon, str]], lab: SnmpLab, tmp_path: Path) -> None:
+    """The copiers' retry loop prices with the daemon's current price list, not the one it
+    started with (it used to keep its own copy of the configuration)."""
+    daemon, device = start("reload")
+    client = daemon.client()
+    number = _open(client, device, media="A4")["id"]
+    client.post(f"/tickets/{number}/start")
+    lab.copies(device, 6)
+    lab.sleep(device)
+    try:
+        assert client.post(f"/tickets/{number}/finish")["state"] == "awaiting_meter"
+        yesterday = (datetime.now(UTC) + timedelta(hours=8) - timedelta(days=1)).date()
+        prices = tmp_path / "rates.toml"
+        prices.write_text((REPO / "config" / "rates.toml").read_text(encoding="utf-8") + f"""
+[[rates.tables]]
+version = "dearer"
+effective = {yesterday.isoformat()}
+based_on = "2025-07"
+
+[rates.tables.copy]
+[[rates.tables.copy.prices]]
+media = "A4"
+colour = "mono"
+simplex = "0.80"
+duplex = "0.70"
+""", encoding="utf-8")
+        daemon.config.write_text(daemon.config.read_text().replace(str(REPO / "config" / "rates.toml"), str(prices)))
+        assert daemon.proc is not None
+        daemon.proc.send_signal(signal.SIGHUP)
+        _until(lambda: client.post("/quotes", {"service": "copy", "media": "A4", "sides": 10})["total"] == "8.00")
+    finally:
+        lab.wake(device)
+    done = _until(lambda: (t := client.get(f"/tickets/{number}"))["state"] == "awaiting_customer" and t)
+    assert _charges(done) == [("copy.prices[A4 mono].simplex", Decimal(6), Decimal("0.80"), "4.80")]
+    assert done["charges"][0]["rate_version"] == "dearer"
+
+
 def test_manual_count_when_the_copier_cannot_be_read(start: Callable[..., tuple[Daemon, str]],
                                                      lab: SnmpLab) -> None:
     daemon, device = start("manual")
@@ -257,3 +297,16 @@ def test_reset_and_serial_change_recorded_across_a_restart(start: Callable[..., 
     assert decrease["counter"] == "copy.mono" and decrease["after"] == "5"
     shown = daemon.ctl("devices", "show", device)
     assert shown.returncode == 0 and "serial_changed" in shown.stdout and "copy.mono *" in shown.stdout
+
+
+def test_devices_show_the_make_and_model_and_no_serial_none(start: Callable[..., tuple[Daemon, str]]) -> None:
+    """A Canon TM-5300 reports no serial and is read with a generic profile: staff see its make
+    and model as it words them, and no 'serial None'."""
+    daemon, device = start("model")
+    client = daemon.client()
+    shown = _until(lambda: (d := client.get(f"/devices/{device}"))["reading"] and d)
+    assert (shown["model"], shown["sys_descr"]) == ("Canon TM-5300", "Canon TM-5300 /P")
+    assert next(d for d in client.get("/devices") if d["name"] == device)["model"] == "Canon TM-5300"
+    text = daemon.ctl("devices", "show", device).stdout
+    assert "model:    Canon TM-5300 / Canon TM-5300 /P" in text and "None" not in text, text
+    assert "(no serial number reported)" in text
