@@ -94,6 +94,8 @@ def cmd_rates_check(args: argparse.Namespace) -> int:
         print(f"{config.path}: no [rates] section: nothing can be priced", file=sys.stderr)
         return EXIT_BAD_CONFIG
     site = config.sections["site"]
+    for warning in config.sections["rates"].warnings:
+        print(f"{config.path}: warning: {warning}", file=sys.stderr)
     at = datetime.fromisoformat(args.at) if args.at else datetime.now(timezone.utc)
     try:
         print(format_table(config.sections["rates"].in_force(at, site.zone), site), end="")

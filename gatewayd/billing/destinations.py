@@ -133,11 +133,23 @@ def _resolve_clean(site: Site, digits: str) -> Destination:
     if plan.trunk_prefix and digits.startswith(plan.trunk_prefix):
         return _domestic(site, home, digits[len(plan.trunk_prefix) :], digits)
     # No prefix: mobiles, 400/800 and 168 numbers are dialled without an area code, so try the
-    # digits as a whole national number first; if that is no number, they are a local one.
-    number = _phone_number(home, digits)
-    if phonenumbers.number_type(number) is not PhoneNumberType.UNKNOWN:
+    # digits as such a number first; otherwise they are a local one. A fixed-line number of
+    # another area is never taken without its trunk prefix: 5551234 typed in Shanghai is a
+    # local number a digit short, not Ma'anshan's 0555-1234 with a 0 nobody typed. (Where
+    # local calls are dialled with the area code -- ten-digit NANP -- the digits are whole.)
+    kind = phonenumbers.number_type(_phone_number(home, digits))
+    own_area = kind is not PhoneNumberType.UNKNOWN and digits.startswith(plan.area_code)
+    if kind not in _FIXED_OR_UNKNOWN or own_area:
         return _domestic(site, home, digits, digits)
-    return _domestic(site, home, plan.area_code + digits, digits)
+    local = plan.area_code + digits
+    if not phonenumbers.is_valid_number(_phone_number(home, local)) and \
+            phonenumbers.is_valid_number(_phone_number(home, local + "0")):
+        raise _Refused(f"too short for a local number in area {plan.trunk_prefix}{plan.area_code}: "
+                       f"{digits}; a number in another city needs {plan.trunk_prefix} and its area code")
+    return _domestic(site, home, local, digits)
+
+
+_FIXED_OR_UNKNOWN = (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.UNKNOWN)
 
 
 def _domestic(site: Site, home: int, nsn: str, typed: str) -> Destination:

@@ -185,6 +185,8 @@ class RateTable:
 @dataclass(frozen=True, slots=True)
 class RateBook:
     tables: tuple[RateTable, ...]  #: sorted by effective time
+    #: what ``gatewayd rates check`` should point out (a destination dropped by omission...)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     _starts: dict[ZoneInfo, tuple[datetime, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 

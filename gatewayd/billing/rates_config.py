@@ -47,9 +47,13 @@ def parse_rates(section: dict[str, Any]) -> RateBook:
     default_money = _money_rule(r, MoneyRule())
     calendar = Calendar(holidays=r.dates("holidays"), working_days=r.dates("working_days"))
     tables: list[RateTable] = []
+    written: dict[str, dict[str, Any]] = {}  # each table as written, its inheritance resolved
+    removed: dict[str, set[str]] = {}  # what each table removes explicitly
     for t in r.tables("tables", required=True):
+        t, removed[t.data.get("version", "")] = _inherit(t, written)
         table = _table(t, default_money, calendar)
-        tables.append(_inherit(t, table, tables))
+        written[table.version] = t.data
+        tables.append(table)
         t.done()
     if r.has("tables") and not tables and not problems:
         r.problem("tables", "at least one rate table is required")
@@ -58,7 +62,8 @@ def parse_rates(section: dict[str, Any]) -> RateBook:
     r.done()
     if problems:
         raise ConfigProblems(problems)
-    return RateBook(tuple(tables))
+    book = RateBook(tuple(tables))
+    return dataclasses.replace(book, warnings=_omissions(book, removed))
 
 
 def _unique(r: Reader, tables: list[RateTable], key: str, value: Any) -> None:
@@ -73,20 +78,85 @@ def _unique(r: Reader, tables: list[RateTable], key: str, value: Any) -> None:
 _SERVICES = ("fax_out", "fax_in", "print", "copy", "typing", "errand", "meeting_room")
 
 
-def _inherit(r: Reader, table: RateTable, earlier: list[RateTable]) -> RateTable:
-    """``based_on = "2025-01"``: services this table leaves out are priced as in that earlier
-    table, so a new price list only repeats what changed."""
+#: Arrays of tables a newer table inherits entry by entry, and what names an entry there.
+_KEYED = {
+    "destinations": lambda d: str(next((d[k] for k in ("prefix", "region", "class") if k in d), "")),
+    "time_bands": lambda b: str(b.get("name", "")),
+    "prices": lambda p: f"{p.get('media', '')} {p.get('colour', 'mono')}",
+}
+
+
+def _inherit(r: Reader, written: dict[str, dict[str, Any]]) -> tuple[Reader, set[str]]:
+    """``based_on = "2025-01"``: the table is that earlier table with this one's keys on top,
+    key by key -- a section repeats only what changed, a destination, time band or price row
+    replaces the one of the same prefix/region/class, name or media and colour, and the others
+    are inherited unless listed in ``remove_destinations``, ``remove_time_bands`` or
+    ``remove_prices``. Returns the reader of the resolved table and what it removes."""
     base_version = r.text("based_on", default=None)
     if base_version is None:
-        return table
-    base = next((t for t in earlier if t.version == base_version), None)
+        return r, set()
+    base = written.get(base_version)
     if base is None:
-        listed = ", ".join(repr(t.version) for t in earlier) or "none"
+        listed = ", ".join(repr(v) for v in written) or "none"
         r.problem("based_on", f"must name a table listed before this one ({listed}), "
                   f"got {base_version!r}")
-        return table
-    inherited = {s: getattr(base, s) for s in _SERVICES if getattr(table, s) is None}
-    return dataclasses.replace(table, **inherited)
+        return r, set()
+    removed: set[str] = set()
+    merged = _merge(r, {k: v for k, v in base.items() if k != "based_on"}, r.data, removed)
+    resolved = Reader(merged, r.path, r.problems)
+    resolved.raw("based_on")
+    return resolved, removed
+
+
+def _merge(r: Reader, base: dict[str, Any], new: dict[str, Any], removed: set[str]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in new.items():
+        old = base.get(key)
+        if key.startswith("remove_") and key[len("remove_"):] in _KEYED:
+            continue
+        if isinstance(value, dict) and isinstance(old, dict):
+            out[key] = _merge(Reader(value, r.key(key), r.problems), old, value, removed)
+        elif key in _KEYED and isinstance(value, list) and isinstance(old, list):
+            name = _KEYED[key]
+            mine = {name(e).casefold(): e for e in value if isinstance(e, dict)}
+            kept = [mine.pop(name(e).casefold(), e) for e in old if isinstance(e, dict)]
+            out[key] = kept + [e for e in value if isinstance(e, dict) and name(e).casefold() in mine]
+        else:
+            out[key] = value
+    for key, name in _KEYED.items():
+        drop = new.get(f"remove_{key}")
+        if drop is None:
+            continue
+        if not isinstance(drop, list) or not all(isinstance(d, str) for d in drop):
+            r.problem(f"remove_{key}", f"must be a list of strings, got {describe(drop)}")
+            continue
+        present = {name(e).casefold() for e in out.get(key, [])}
+        for unknown in sorted(d for d in drop if d.casefold() not in present):
+            r.problem(f"remove_{key}", f"{unknown!r} is not in the table this one is based on")
+        out[key] = [e for e in out.get(key, []) if name(e).casefold() not in {d.casefold() for d in drop}]
+        removed.update(d.casefold() for d in drop)
+    return out
+
+
+def _omissions(book: RateBook, removed: dict[str, set[str]]) -> tuple[str, ...]:
+    """Destinations and time bands a table lacks that the table before it priced, without
+    removing them explicitly: those calls now fall to a broader row (or no band) -- most often
+    a newer table written without ``based_on``. ``gatewayd rates check`` prints these."""
+    warnings = []
+    for older, newer in zip(book.tables, book.tables[1:]):
+        if older.fax_out is None:
+            continue
+        had = {d.match: d.name for d in older.fax_out.destinations} | {b.name: b.name for b in older.fax_out.time_bands}
+        has = set() if newer.fax_out is None else (
+            {d.match for d in newer.fax_out.destinations} | {b.name for b in newer.fax_out.time_bands})
+        for key, label in had.items():
+            if key not in has and key.casefold() not in removed.get(newer.version, set()):
+                what = "time band" if any(b.name == key for b in older.fax_out.time_bands) else "destination"
+                warnings.append(f"table {newer.version} has no fax_out {what} {label!r} ({key}) that "
+                                f"{older.version} priced: by omission, not removed (remove_destinations / "
+                                f"remove_time_bands), so those calls are priced differently; use based_on "
+                                f"= {older.version!r} to inherit it")
+    return tuple(warnings)
 
 
 def _money_rule(r: Reader, default: MoneyRule) -> MoneyRule:

@@ -59,8 +59,14 @@ REFUSED = [
     ("",                     "empty number"),
     ("   ",                  "empty number"),
     ("9,",                   "nothing after the outside-line prefix '9'"),
-    ("1234",                 "too short for a number in CN: +86211234"),
-    ("9,1234",               "too short for a number in CN: +86211234"),
+    ("1234",                 "too short for a local number in area 021: 1234; a number in another city needs 0 "
+                             "and its area code"),
+    ("9,1234",               "too short for a local number in area 021: 1234; a number in another city needs 0 "
+                             "and its area code"),
+    # Seven digits typed in Shanghai (eight-digit numbers) are a local number a digit short, not
+    # 0555-1234 in Ma'anshan with a trunk 0 nobody typed.
+    ("9,5551234",            "too short for a local number in area 021: 5551234; a number in another city "
+                             "needs 0 and its area code"),
     ("123456",               "+8621123456 is not a valid number in CN; check the digits"),
     ("00852 123",            "too short for a number in HK: +852123"),
     ("0085221234567890123",  "too long for a number in HK: +85221234567890123"),

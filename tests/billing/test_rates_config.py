@@ -39,7 +39,7 @@ def test_example_config_parses(example) -> None:
     assert [t.version for t in book.tables] == ["2025-01", "2025-07"]
     assert book.tables[0].effective == datetime(2025, 1, 1)
     assert book.tables[0].money.rounding is Rounding.HALF_UP
-    assert book.tables[1].copy is book.tables[0].copy  # based_on
+    assert book.tables[1].copy == book.tables[0].copy  # based_on
     assert len(book.tables[0].fax_out.destinations) == 13
 
 
@@ -118,6 +118,9 @@ BROKEN = [
      [("tables[0].copy.prices[1]", "same media and colour as prices[0] (a4 mono)")]),
     ("unknown base", GOOD + '[[tables]]\nversion = "v2"\neffective = 2025-07-01\nbased_on = "v0"\n',
      [("tables[1].based_on", "must name a table listed before this one ('v1'), got 'v0'")]),
+    ("removing what the base lacks", GOOD + '[[tables]]\nversion = "v2"\neffective = 2025-07-01\nbased_on = "v1"\n'
+                                      '[tables.fax_out]\nremove_destinations = ["+853"]\n',
+     [("tables[1].fax_out.remove_destinations", "'+853' is not in the table this one is based on")]),
     ("section not a table", GOOD + "[tables.typing]\n" + "per_page = '1.00'\n" + "[[tables]]\nversion='v3'\neffective=2026-01-01\ntyping='cheap'\n",
      [("tables[1].typing", "must be a table, got 'cheap'")]),
 ]
@@ -152,3 +155,53 @@ def test_format_table_shows_the_table_in_force(book, site) -> None:
     assert "Typing: 10.00 per page" in text  # inherited from 2025-01
     rows = [line for line in text.splitlines() if "prefix +" in line or "class " in line]
     assert len({width(line) for line in rows}) == 1  # CJK names do not push columns out
+
+
+def test_example_2025_07_still_prices_the_usa_and_the_night_band(book, site) -> None:
+    """based_on inherits row by row: the 2025-07 table repeats Hong Kong & co. and keeps 2025-01's
+    USA, Canada, Anguilla... rows and its night/holiday bands (they used to vanish with it)."""
+    from gatewayd.billing import resolve
+
+    table = book.tables[1]
+    names = {d.name for d in table.fax_out.destinations}
+    assert {"USA 美国", "Canada 加拿大", "Anguilla 安圭拉", "Japan 日本", "Hong Kong 香港"} <= names
+    assert {b.name for b in table.fax_out.time_bands} == {b.name for b in book.tables[0].fax_out.time_bands}
+    assert table.fax_out.rate_for(resolve(site, "9,001 212 555 0100"), table.version).name == "USA 美国"
+    assert book.warnings == ()
+
+
+def test_a_row_replaced_or_removed_explicitly_and_the_rest_inherited() -> None:
+    book = parse_rates(tomllib.loads(GOOD + textwrap.dedent("""
+        [[tables.fax_out.destinations]]
+        prefix = "+853"
+        per_minute = "7.00"
+        [[tables]]
+        version = "v2"
+        effective = 2025-07-01
+        based_on = "v1"
+        [tables.fax_out]
+        remove_destinations = ["+853"]
+        [[tables.fax_out.destinations]]
+        prefix = "+852"
+        per_minute = "5.00"
+        """)))
+    v2 = book.tables[1].fax_out
+    assert [(d.match, d.per_minute) for d in v2.destinations] == [("+852", 5)]
+    assert v2.per_page == 1 and book.warnings == ()
+
+
+def test_a_destination_dropped_by_omission_is_warned_about() -> None:
+    book = parse_rates(tomllib.loads(GOOD + textwrap.dedent("""
+        [[tables.fax_out.destinations]]
+        prefix = "+853"
+        per_minute = "7.00"
+        [[tables]]
+        version = "v2"
+        effective = 2025-07-01
+        [tables.fax_out]
+        [[tables.fax_out.destinations]]
+        prefix = "+852"
+        per_minute = "5.00"
+        """)))
+    [warning] = book.warnings
+    assert "table v2 has no fax_out destination '+853' (+853) that v1 priced: by omission" in warning
