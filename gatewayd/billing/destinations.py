@@ -142,11 +142,13 @@ def _resolve_clean(site: Site, digits: str) -> Destination:
     if kind not in _FIXED_OR_UNKNOWN or own_area:
         return _domestic(site, home, digits, digits)
     local = plan.area_code + digits
-    if not phonenumbers.is_valid_number(_phone_number(home, local)) and \
-            phonenumbers.is_valid_number(_phone_number(home, local + "0")):
-        raise _Refused(f"too short for a local number in area {plan.trunk_prefix}{plan.area_code}: "
-                       f"{digits}; a number in another city needs {plan.trunk_prefix} and its area code")
-    return _domestic(site, home, local, digits)
+    try:
+        return _domestic(site, home, local, digits)
+    except _Refused:
+        if not phonenumbers.is_valid_number(_phone_number(home, local + "0")):
+            raise
+    raise _Refused(f"too short for a local number in area {plan.trunk_prefix}{plan.area_code}: "
+                   f"{digits}; a number in another city needs {plan.trunk_prefix} and its area code")
 
 
 _FIXED_OR_UNKNOWN = (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.UNKNOWN)
