@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+from gatewayd import audit
 from gatewayd import config as config_mod
 from gatewayd import db
 from gatewayd.audit import Caller
@@ -35,7 +36,8 @@ def test_a_received_fax_typed_in_by_staff_is_registered_as_theirs_at_the_ledgers
             "pages": [{"page": 1, "delivered": True}, {"page": 2, "delivered": True}]}
     ledger.record_event(ALICE, EventIn("fax_call", "fax1", "call-77", datetime(2026, 3, 2, 1, 55, tzinfo=timezone.utc),
                                        call), manual=True)
-    [register] = [e for e in ledger.audit_trail("fax_in") if e["action"] == "fax_in.register"]
-    assert (register["actor"], register["manual"]) == ("alice", True)
-    assert datetime.fromisoformat(register["at"]) == AT
+    with ledger.transaction() as s:
+        [register] = [e for e in s.scalars(audit.listing("fax_in")) if e.action == "fax_in.register"]
+        assert (register.actor, register.manual) == ("alice", True)
+        assert register.at == AT
 
