@@ -20,7 +20,6 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
 
 import httpx
 
@@ -28,23 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select, text, update  # noqa: E402
 
-from bench.year import ZONE, generate, span  # noqa: E402
+from bench.year import ZONE, best, generate, span  # noqa: E402
 from gatewayd import db  # noqa: E402
 from gatewayd.models import FaxJob, Ticket  # noqa: E402
 from tests.conftest import Daemon, Postgres, write_config  # noqa: E402
 
 SCALE = 31 / 365
 OPEN_STATES = ["open", "in_progress", "awaiting_customer", "completed"]
-
-
-def best_ms(fn: Callable[[], Any], runs: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return min(times)
 
 
 def prepare(url: str) -> tuple[str, str]:
@@ -111,7 +100,7 @@ def measure(label: str, url: str, directory: Path) -> None:
         ]
         for name, page, same_data, calls in pages:
             assert page().status_code == 200, name
-            console_ms, api_ms = best_ms(page), best_ms(same_data)
+            console_ms, api_ms = best(page, 5), best(same_data, 5)
             print(f"{label:10s} {name:28s} console {console_ms:7.1f} ms   API ({calls}) {api_ms:7.1f} ms   "
                   f"+{console_ms - api_ms:.1f} ms ({console_ms / api_ms:.2f}x)", flush=True)
     finally:

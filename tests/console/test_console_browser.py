@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gatewayd.console.i18n import translations
 from tests.console.conftest import Console
 
 pytestmark = pytest.mark.slow
@@ -26,38 +27,42 @@ def _pdf_text(data: bytes, tmp_path: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_an_errand_quoted_opened_paid_completed_settled_and_its_receipt_printed(
-        console: Console, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        console: Console, page, tmp_path: Path, language: str) -> None:  # type: ignore[no-untyped-def]
+    _ = translations(language).gettext  # the page's own words, in the language under test
     console.daemon.client().post("/tenants", {"company": "Acme Trading Ltd", "rooms": "1203", "phone": "021-5555 1234"})
     page.goto(console.login_url())
     assert page.url.endswith("/")
-    page.get_by_role("link", name="Service form", exact=True).click()
-    page.get_by_label("errand", exact=True).check()
-    page.get_by_label("Company", exact=True).fill("Acme Trading Ltd")
-    page.get_by_label("Room", exact=True).fill("1203")
-    page.get_by_label("What").first.fill("Courier to Pudong")
-    page.get_by_label("Quoted fee").fill("30.00")
+    if language == "zh_CN":
+        page.get_by_role("button", name="中文").click()
+    page.get_by_role("link", name=_("Service form"), exact=True).click()
+    page.get_by_label(_("errand"), exact=True).check()
+    page.get_by_label(_("Company"), exact=True).fill("Acme Trading Ltd")
+    page.get_by_label(_("Room"), exact=True).fill("1203")
+    page.get_by_label(_("What")).first.fill("Courier to Pudong")
+    page.get_by_label(_("Quoted fee")).fill("30.00")
     quote = page.locator("[data-quote-total]")
     quote.wait_for(state="visible")
     assert re.search(r"\d+\.\d\d", quote.inner_text())
-    shot(page, "service-form-errand")
-    page.get_by_role("button", name="Open ticket").click()
+    shot(page, f"service-form-errand-{language}")
+    page.get_by_role("button", name=_("Open ticket")).click()
     page.wait_for_url(re.compile(r"/tickets/T-\d{4}-\d{6}$"))
     number = page.url.rsplit("/", 1)[1]
     ticket = console.daemon.client().get(f"/tickets/{number}")
     assert ticket["tenant"] == "Acme Trading Ltd" and ticket["charges"], ticket
     assert page.locator("#total").inner_text() == page.locator("#balance").inner_text()
 
-    page.locator("#action-pay").get_by_label("Amount").fill("10.00")
+    page.locator("#action-pay").get_by_label(_("Amount")).fill("10.00")
     page.locator("#action-pay").get_by_role("button").click()
     page.locator(".receipts a").first.wait_for()
-    page.get_by_role("button", name="Start the job").click()
-    page.get_by_role("button", name="Job done: customer checks it").click()
-    page.get_by_label("Customer's signature name").fill("李四 Li Si")
-    page.get_by_role("button", name="Customer signed: complete").click()
-    page.locator("#action-settle").get_by_role("button", name="Settle").click()
-    page.locator("#state", has_text="settled").wait_for()
-    shot(page, "ticket-settled")
+    page.get_by_role("button", name=_("Start the job")).click()
+    page.get_by_role("button", name=_("Job done: customer checks it")).click()
+    page.get_by_label(_("Customer's signature name")).fill("李四 Li Si")
+    page.get_by_role("button", name=_("Customer signed: complete")).click()
+    page.locator("#action-settle").get_by_role("button", name=_("Settle")).click()
+    page.locator("#state", has_text=_("settled")).wait_for()
+    shot(page, f"ticket-settled-{language}")
     ticket = console.daemon.client().get(f"/tickets/{number}")
     assert ticket["state"] == "settled" and ticket["signed_by"] == "李四 Li Si"
     formal = [r for r in ticket["receipts"] if r["kind"] == "formal"][0]
