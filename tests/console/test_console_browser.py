@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gatewayd.console.i18n import translations
-from tests.console.conftest import Console
+from tests.console.conftest import Console, start_console
 
 pytestmark = pytest.mark.slow
 
@@ -117,3 +118,36 @@ def test_the_service_form_by_keyboard_alone(console: Console, page) -> None:  # 
     ticket = console.daemon.client().get(f"/tickets/{page.url.rsplit('/', 1)[1]}")
     assert (ticket["kind"], ticket["guest_name"], ticket["guest_phone"]) == ("copy", "王女士", "13800138000")
     assert ticket["quoted_total"] is not None
+
+
+def test_in_the_browser_a_used_link_a_forged_change_and_a_non_staff_user_are_refused(
+        tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mint a link as another user")
+    console = start_console(tmp_path, f"sqlite:///{tmp_path / 'g.sqlite3'}", staff_group="staff", public_socket=True)
+    context = browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        link = console.login_url(user="nobody")
+        page.goto(link)
+        assert page.get_by_text("nobody").first.is_visible()
+        again = context.new_page()
+        refused = again.goto(link)
+        assert refused.status == 403 and again.get_by_text("already used or has expired").is_visible()
+
+        # A change without the page's token, with the session cookie the browser holds: refused.
+        forged = page.request.post(console.url + "/tickets/new", form={"kind": "errand", "customer": "guest",
+                                                                      "guest_name": "forged"})
+        assert forged.status == 403
+        assert console.daemon.client().get("/tickets") == []
+
+        # Not staff: the import is offered disabled, and forcing it is refused by the API's rule.
+        page.goto(console.url + "/tenants")
+        assert page.get_by_role("button", name="Import", exact=True).is_disabled()
+        token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+        forced = page.request.post(console.url + "/tenants/import", form={"csrftoken": token, "csv": "company\nEvil Ltd\n"})
+        assert forced.status == 403 and "is for staff" in forced.text()
+        assert console.daemon.client().get("/tenants") == []
+    finally:
+        context.close()
+        console.daemon.stop()
