@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -260,6 +261,30 @@ async def ticket_action(desk: Desk, request: Request) -> Response:
     return _redirect(f"/tickets/{number}")
 
 
+PRINT_FIELDS = ["purpose", "copies", "sides", "media", "colour", "pages"]
+
+
+async def print_document(desk: Desk, request: Request) -> Response:
+    """A proof or a final for a print ticket: the file goes to the API as gatewayctl print sends it."""
+    who, number = request.scope["login"], request.path_params["id"]
+    form = await request.form()
+    upload = form.get("document")
+    values = {k: str(form.get(k, "")) for k in PRINT_FIELDS}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v}
+    if "copies" in body:
+        body["copies"] = int(body["copies"]) if body["copies"].isdigit() else body["copies"]
+    try:
+        if isinstance(upload, str) or upload is None or not upload.filename:
+            raise Refusal(422, "document: choose the file to print")
+        body.update(filename=upload.filename, document_base64=base64.b64encode(await upload.read()).decode())
+        await desk.call(who, "POST", f"/tickets/{number}/print", body)
+    except Refusal as err:
+        context = await _ticket_context(desk, who, number)
+        return desk.render(request, "ticket.html", status=err.status, errors={"print": err.detail},
+                           values={"print": values}, **context)
+    return _redirect(f"/tickets/{number}")
+
+
 async def receipt_pdf(desk: Desk, request: Request) -> Response:
     answer = await desk.call(request.scope["login"], "GET", f"/receipts/{request.path_params['number']}/pdf")
     return Response(answer.body, media_type="application/pdf", headers=dict(answer.headers))
@@ -316,6 +341,7 @@ ROUTES = [
     Route("/tickets/{id}", page(ticket_page)),
     Route("/tickets/{id}/live", page(ticket_live)),
     Route("/tickets/{id}/do/{action}", page(ticket_action), methods=["POST"]),
+    Route("/tickets/{id}/print", page(print_document), methods=["POST"]),
     Route("/receipts/{number}.pdf", page(receipt_pdf)),
     Route("/tenants", page(tenants_page)),
     Route("/tenants/save", page(save_tenant), methods=["POST"]),
