@@ -38,8 +38,8 @@ def _upgrade(engine: Engine, revision: str) -> None:
 
 
 def _a_business_day(tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
-    """Records made by the code itself (tickets, charges, payments, receipts, events, a fax job,
-    an incoming fax, audit entries), as rows per table."""
+    """Records made by the code itself (tickets, charges, payments, receipts, a print job and a
+    meter reading, a fax job, an incoming fax, audit entries), as rows per table."""
     engine = db.make_engine(f"sqlite:///{tmp_path / 'day.sqlite3'}")
     db.migrate(engine)
     ledger = Ledger(db.session_factory(engine), ZoneInfo("Asia/Shanghai"), clock=lambda: AT)
@@ -56,6 +56,8 @@ def _a_business_day(tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
     ledger.transition(DESK, errand["id"], "settle", method="cash")
     ledger.open_ticket(DESK, kind="print", guest_name="x")
     ledger.record_event(DESK, EventIn("print_job", "desk-laser", "job/7", AT, {"pages": 3}), manual=True)
+    ledger.record_event(DESK, EventIn("meter_reading", "sharp-mfp", "sharp-mfp/2026-11-26T09:30",
+                                      AT, {"counters": {"copy_mono": 18231, "print_mono": 5120}}), manual=True)
     fax = ledger.open_ticket(DESK, kind="fax_out", guest_name="陈先生", guest_phone="13900001111")
     with ledger.transaction() as s:
         jobs.create(s, DESK, AT, fax["id"], modem="fax1", number="0085221234567", dial="90085221234567",
@@ -68,6 +70,7 @@ def _a_business_day(tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
             tables[table.name] = [dict(r._mapping) for r in connection.execute(select(table))]
     engine.dispose()
     assert tables["receipts"] and tables["audit_trail"] and tables["fax_jobs"] and tables["fax_incoming"]
+    assert {e["kind"] for e in tables["device_events"]} == {"print_job", "meter_reading"}
     return tables
 
 

@@ -176,9 +176,20 @@ def ctl(*args: str, user: str) -> subprocess.CompletedProcess[str]:
     return _run("runuser", "-u", user, "--", "/usr/bin/gatewayctl", *args, check=False, timeout=60)
 
 
-def test_install_run_upgrade_downgrade_and_purge(clean_machine: None, tmp_path: Path) -> None:
-    # make deb
-    deb = build(REPO, tmp_path)
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make deb`, once for this module."""
+    return build(REPO, tmp_path_factory.mktemp("deb"))
+
+
+def test_lintian_finds_no_errors(package: Path) -> None:
+    result = _run("lintian", "--fail-on", "error", "--tag-display-limit", "0", str(package), check=False)
+    assert result.returncode == 0, result.stdout
+    assert not [line for line in result.stdout.splitlines() if line.startswith("E:")]
+
+
+def test_install_run_upgrade_downgrade_and_purge(package: Path, clean_machine: None, tmp_path: Path) -> None:
+    deb = package
     assert deb.name == f"gatewayd_{gatewayd.__version__}_{_run('dpkg', '--print-architecture').stdout.strip()}.deb"
     contents = _run("dpkg-deb", "-c", str(deb)).stdout
     assert "/lab/" not in contents and "/tests/" not in contents and "./usr/lib/gatewayd/bin/gatewayd" in contents
