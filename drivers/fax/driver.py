@@ -305,7 +305,8 @@ class FaxDriver:
         worker.status.state, worker.status.job = "sending", job.job_id
         emit(CallStarted(job.modem, self.clock(), job.job_id))
         try:
-            rendered = documents.render(job.document)
+            # Our own spool file, already held to the site's page limit when it was rendered.
+            rendered = documents.render(job.document, max_pages=max(job.pages, default=1))
             pages = [rendered[n - 1] for n in job.pages]
             if not pages:
                 raise IndexError("no pages to send")

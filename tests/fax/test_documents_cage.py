@@ -103,3 +103,15 @@ def test_the_renderer_runs_under_an_address_space_limit(tmp_path: Path) -> None:
     hog = b"%!PS\n1 1 13 { pop 10000000 array } for showpage\n"  # 2 GB: Ghostscript alone renders it
     with pytest.raises(DocumentError, match=r"hog\.ps: .*VMerror"):
         render_job([("hog.ps", hog)], tmp_path / "job.tif", Limits(seconds=20))
+
+
+def test_a_spool_file_is_read_back_whatever_the_default_page_limit(tmp_path: Path) -> None:
+    """The driver reads a job's own TIFF back with the job's page count as the bound: a site
+    that allows more pages than the default must still be able to send them."""
+    from drivers.fax.documents import render
+
+    out = tmp_path / "job.tif"
+    assert render_job([("a.ps", b"%!PS\n1 1 3 {pop showpage} for\n")], out, Limits(pages=3)) == 3
+    with pytest.raises(DocumentError, match="more than 2 pages"):
+        render(out, limits=Limits(pages=2))
+    assert len(render(out, limits=Limits(pages=2), max_pages=3)) == 3
