@@ -81,6 +81,11 @@ class EventKind(Protocol):
 
     kind: str
 
+    def decode(self, payload: dict[str, Any]) -> Any:
+        """The payload as the typed record billing reads; ``InvalidValue`` naming the field.
+        A hand-entered event is decoded before it is stored, so what staff type in is refused
+        (422) by the same reading that bills it."""
+
     def match(self, session: Session, ctx: Context, event: EventIn) -> Ticket | None: ...
 
     def bill(self, session: Session, ctx: Context, ticket: Ticket, row: DeviceEvent) -> None: ...
@@ -124,6 +129,9 @@ def record(session: Session, ctx: Context, event: EventIn, kinds: dict[str, Even
     caller, now, manual = ctx.caller, ctx.now, ctx.manual
     if event.occurred_at.tzinfo is None:
         raise InvalidValue("occurred_at must carry a time zone (e.g. 2026-11-26T09:30:00+08:00)")
+    handler = (kinds or {}).get(event.kind)
+    if manual and handler is not None:
+        handler.decode(event.payload)
     existing = _existing(session, event.kind, event.natural_key)
     if existing is not None:
         return existing, False

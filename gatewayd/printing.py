@@ -165,6 +165,7 @@ class PrintJobs:
     """Matching and billing of ``print_job`` events, as the ledger's hooks for that kind."""
 
     kind = KIND
+    decode = staticmethod(PrintedJob.from_payload)  # the same reading for the driver's and staff's
 
     # -- matching ------------------------------------------------------------------------------
 
@@ -191,7 +192,7 @@ class PrintJobs:
 
     def bill(self, session: Session, ctx: events.Context, ticket: Ticket, row: DeviceEvent) -> None:
         caller, now = ctx.caller, ctx.now
-        job = PrintedJob.from_payload(row.payload)
+        job = self.decode(row.payload)
         bound = log.bind(ticket=ticket.number, event_id=row.id, queue=job.queue, job_id=job.job_id)
         inputs = {"job": _job_inputs(row.payload)}
         usage = PrintJobUsage(

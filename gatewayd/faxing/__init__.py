@@ -60,6 +60,7 @@ class FaxCalls:
     a job's call moves the job on in the same transaction (so a stored call is never sent again)."""
 
     kind = "fax_call"
+    decode = staticmethod(charges.decode_call)
     match = staticmethod(incoming.match)
 
     @staticmethod

@@ -18,6 +18,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from gatewayd import audit, billing, events, tickets
+from gatewayd.errors import InvalidValue
 from gatewayd.models import DeviceEvent, Ticket
 
 log = structlog.get_logger("gatewayd.fax")
@@ -69,6 +70,23 @@ def _usage(payload: dict[str, Any]) -> billing.FaxCallUsage:
     )
 
 
+def decode_call(payload: dict[str, Any]) -> billing.FaxCallUsage | int:
+    """A call record as billing reads it: an outgoing call's usage, or a received fax's pages;
+    ``InvalidValue`` naming what is wrong (a hand-entered record may be anything)."""
+    direction = payload.get("direction")
+    if direction == "incoming":
+        pages = payload.get("pages", [])
+        if not isinstance(pages, list) or not all(isinstance(p, dict) for p in pages):
+            raise InvalidValue("payload.pages must be a list of pages like {\"page\": 1, \"delivered\": true}")
+        return pages_received(payload)
+    if direction != "outgoing":
+        raise InvalidValue(f"payload.direction must be \"incoming\" or \"outgoing\", got {direction!r}")
+    try:
+        return usage_from_call(payload)
+    except billing.InvalidUsage as err:
+        raise InvalidValue(f"payload: {err}") from err
+
+
 def pages_received(payload: dict[str, Any]) -> int:
     """Pages a received fax brought that the register keeps (and the pickup is billed for)."""
     return sum(1 for page in payload.get("pages", []) if page.get("delivered"))
@@ -79,12 +97,10 @@ def bill_call(session: Session, ctx: events.Context, ticket: Ticket, row: Device
     once it is on its fax_in ticket."""
     services = ctx.services
     try:
-        if row.payload.get("direction") == "incoming":
-            usage: Any = billing.FaxInUsage(pages=pages_received(row.payload), at=row.occurred_at)
-        else:
-            usage = usage_from_call(row.payload)
+        call = decode_call(row.payload)
+        usage = billing.FaxInUsage(pages=call, at=row.occurred_at) if isinstance(call, int) else call
         rating = billing.rate(services.rates, services.site, usage)
-    except billing.BillingError as err:
+    except (billing.BillingError, InvalidValue) as err:
         # The call stays recorded and on its ticket; staff price it by hand. Never lose it.
         log.warning("fax.call_unpriced", ticket=ticket.number, event_id=row.id, reason=str(err))
         audit.write(session, ctx.caller, ctx.now, "charge.unpriced", "ticket", ticket.number, None,

@@ -147,15 +147,36 @@ def test_gatewayd_rates_check_prints_the_table_in_force() -> None:
     assert result.stdout.startswith("Rate table 2025-07, in force from 2025-07-01 00:00 Asia/Shanghai")
 
 
-def test_a_garbled_hand_entered_call_record_is_stored_and_flagged_not_lost(daemon: Daemon) -> None:
+def test_a_garbled_hand_entered_call_record_is_refused_naming_what_is_wrong(daemon: Daemon) -> None:
+    """Staff's call records go through the decoder that bills a driver's: refused before anything
+    is stored (422 naming the field), instead of stored and left unpriced."""
     c = daemon.client()
     t = c.post("/tickets", {"kind": "fax_out", "guest_name": "x"})
     event = call_record(t["id"], number="0085221234567", pages=[["MCF"]], duration=60, status="completed")
     event["payload"]["duration_s"] = "a minute or so"
-    stored = c.post("/events", event)
-    assert stored["ticket"] == t["id"] and stored["payload"]["duration_s"] == "a minute or so"
-    flagged = [e for e in c.get("/audit", entity="ticket", id=t["id"]) if e["action"] == "charge.unpriced"]
-    assert "unreadable call record" in flagged[0]["after"]["reason"]
+    with pytest.raises(Refused) as refused:
+        c.post("/events", event)
+    assert refused.value.status == 422 and "unreadable call record" in refused.value.detail
+    event["payload"] = {**event["payload"], "duration_s": 60, "direction": "sideways"}
+    with pytest.raises(Refused) as refused:
+        c.post("/events", event)
+    assert refused.value.status == 422 and "payload.direction" in refused.value.detail
+    incoming = {**event, "natural_key": "in-1", "ticket": None, "payload": {"direction": "incoming", "pages": "3"}}
+    with pytest.raises(Refused) as refused:
+        c.post("/events", incoming)
+    assert refused.value.status == 422 and "payload.pages" in refused.value.detail
+    assert all(e["natural_key"] != "in-1" for e in c.get("/events"))
+    assert c.get(f"/tickets/{t['id']}")["charges"] == []
+
+
+def test_a_hand_entered_print_job_nobody_claims_is_decoded_before_it_is_stored(daemon: Daemon) -> None:
+    """An unattributed job is never billed, so nothing read its payload: now the decoder does."""
+    c = daemon.client()
+    with pytest.raises(Refused) as refused:
+        c.post("/events", {"kind": "print_job", "device": "desk-laser", "natural_key": "job/9",
+                           "occurred_at": WEEKDAY, "payload": {"pages": "three", "media": "A4"}})
+    assert refused.value.status == 422 and "payload.pages" in refused.value.detail
+    assert c.get("/events", unattributed="true") == []
 
 
 def test_a_new_rate_table_applies_after_sighup_and_old_jobs_keep_their_price(daemon: Daemon, tmp_path: Path) -> None:
