@@ -66,6 +66,11 @@ BROKEN = [
     ("[site]\nname = \"A\"\n[desk]\nnotify_command = [\"x\", 1]\n",
      "desk.notify_command: must be a list of strings, got ['x', 1]"),
     ("[site]\nname = \"A\"\n[desk]\nsweep_s = \"5\"\n", "desk.sweep_s: must be a number, got str '5'"),
+    ("[site]\nname = \"A\"\n[console]\nlisten = \"localhost:8631\"\n",
+     "console.listen: must be an IP address and port such as '127.0.0.1:8631' (or empty for off), got 'localhost:8631'"),
+    ("[site]\nname = \"A\"\n[console]\nlisten = \"127.0.0.1:99999\"\n",
+     "console.listen: must end in a port number 0-65535, such as '127.0.0.1:8631', got '127.0.0.1:99999'"),
+    ("[site]\nname = \"A\"\n[console]\nsession_timeout_s = 0\n", "console.session_timeout_s: must be positive, got 0"),
     ("[site\nname = \"A\"\n", "not valid TOML: "),
     ("[site]\nname = \"A\"\nsite = 3\n[database]\nurl = 7\n", "database.url: must be a string, got int 7"),
 ]
