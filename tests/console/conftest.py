@@ -53,8 +53,11 @@ def console(tmp_path: Path, db_url: str) -> Iterator[Console]:
     c.daemon.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
+    """One browser for tests/console, closed when the package is done: Playwright's sync API keeps
+    an event loop running in this thread while it is open, so any later test's ``asyncio.run()``
+    (the SNMP, desk and CUPS tests) would fail with "cannot be called from a running event loop"."""
     if not shutil.which("chromium"):
         pytest.fail("Debian's chromium is missing: run `bash scripts/setup.sh` (scripts/debian-packages.txt)")
     from playwright.sync_api import sync_playwright
