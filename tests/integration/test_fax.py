@@ -313,14 +313,15 @@ def test_a_received_page_we_rejected_and_the_sender_resent_is_billed_once(fax_la
 
 def test_unknown_sender_is_pending_then_archived_then_assigned_by_staff(fax_lab, fax_daemon, tmp_path):  # noqa: F811
     peer = fax_lab(speed=SPEED, receive=False, send=two_page_tiff(tmp_path / "in.tif"), ident="+44 20 7946 0000")
-    # About 6 s to claim it (pickup is normally 3 days): long enough to see it 待查 first, even
-    # when a loaded machine takes seconds from the hang-up to the register's answer.
-    d = fax_daemon(peer.pty, archive_after_days=6 / 86400)
+    # About 20 s to claim it (pickup is normally 3 days): long enough to see it 待查 first, even
+    # when a loaded machine takes seconds from the hang-up to the register's answer and several
+    # more to start gatewayctl (6 s was missed at a load average of 12).
+    d = fax_daemon(peer.pty, archive_after_days=20 / 86400)
     entry = wait_for(lambda: d.client().get("/fax/incoming"), 60, d, "a received fax")[0]
     assert entry["state"] == "pending" and entry["ticket"] is None
     assert "待查" in d.ctl("fax", "register", "--in").stdout
     archived = wait_for(lambda: (e := d.client().get(f"/fax/incoming/{entry['id']}"))["state"] == "archived" and e,
-                        20, d, "the archive of an unclaimed fax")
+                        60, d, "the archive of an unclaimed fax")
     assert archived["archived_at"]
     audit = d.client().get(f"/audit?entity=fax_in&id={entry['id']}")
     assert "fax_in.archive" in [a["action"] for a in audit]
