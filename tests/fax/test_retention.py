@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gatewayd import db
+from gatewayd import audit, db
 from gatewayd.audit import Caller
 from gatewayd.faxing import incoming, jobs, retention
 from gatewayd.ledger import Ledger
@@ -56,7 +56,8 @@ def _received(ledger: Ledger, spool: Path, call: str, days_ago: float, state: Fa
 
 
 def actions(ledger: Ledger, entity: str, entity_id: int) -> list[str]:
-    return [e["action"] for e in ledger.audit_trail(entity, str(entity_id))]
+    with ledger.transaction() as s:
+        return [e.action for e in sorted(s.scalars(audit.listing(entity, str(entity_id))), key=lambda e: e.id)]
 
 
 def _sweep(ledger: Ledger, spool: Path, **keep: float) -> retention.Swept:
