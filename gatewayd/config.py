@@ -167,6 +167,7 @@ SECTIONS: dict[str, dict[str, Key]] = {
     "console": {
         "listen": Key(str, "127.0.0.1:8631", check=lambda v: v and _listen(v)),
         "session_timeout_s": Key(int, 8 * 3600, check=_positive),
+        "max_connections": Key(int, 64, check=_positive),  # browsers at the desk; also kept below the fd limit
     },
 }
 

@@ -180,7 +180,8 @@ class Daemon:
             from gatewayd.console.server import Console  # uvicorn only when the console is on
 
             console = Console(config.console["listen"], session_timeout_s=config.console["session_timeout_s"],
-                              state_dir=config.state_dir)
+                              state_dir=config.state_dir, max_connections=config.console["max_connections"],
+                              request_timeout=config.api["request_timeout"], idle_timeout=config.api["idle_timeout"])
         api = Api(
             self.ledger,
             self._writer,

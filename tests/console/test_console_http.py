@@ -242,3 +242,49 @@ def test_tenants_are_found_by_room_and_by_pinyin_initials(console: Console) -> N
     # The browser's list suggests on the whole option text: name, rooms, and initials for Chinese names.
     assert '<option value="上海浦东贸易有限公司" data-rooms="1808">上海浦东贸易有限公司 · 1808 · shpdmyyxgs</option>' in form
     assert '<option value="Acme Trading Ltd" data-rooms="1203">Acme Trading Ltd · 1203</option>' in form
+
+
+def test_idle_and_slow_connections_cannot_starve_the_console_or_the_api(tmp_path: Path) -> None:
+    import socket
+
+    console = start_console(tmp_path, f"sqlite:///{tmp_path / 'g.sqlite3'}", console_keys="max_connections = 8\n")
+    config = console.daemon.config
+    config.write_text(config.read_text().replace("[api]\n", "[api]\nrequest_timeout = 2\n"))
+    console.daemon.stop()
+    console = Console(console.daemon.start())
+    host, port = console.url.removeprefix("http://").rsplit(":", 1)
+    held: list[socket.socket] = []
+    try:
+        def connect() -> socket.socket:
+            s = socket.create_connection((host, int(port)), timeout=10)
+            held.append(s)
+            return s
+
+        def answer(s: socket.socket) -> bytes:
+            data = b""
+            while chunk := s.recv(4096):
+                data += chunk
+            return data
+
+        idle = [connect() for _ in range(7)]
+        slow = connect()  # the 8th trickles its request head a byte at a time
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        started = time.monotonic()
+        refused = connect()  # the 9th is past the cap: told so at once, not left hanging
+        assert answer(refused).startswith(b"HTTP/1.1 503 ")
+        # The Unix-socket API is not starved by the console's connections.
+        assert console.daemon.client().get("/status")["console"] == console.url
+        with pytest.raises(OSError):
+            while time.monotonic() - started < 6:
+                slow.sendall(b"X")
+                time.sleep(0.2)
+            raise AssertionError("a header trickled for 6 s was still being read")
+        assert time.monotonic() - started < 5
+        for s in idle:  # every connection that never sent a whole request is cut at request_timeout
+            assert answer(s).startswith(b"HTTP/1.1 408 ")
+        page = _get(console.url + "/", timeout=10)  # and a fresh client gets its page
+        assert page.status_code == 401 and "gatewayctl console" in page.text
+    finally:
+        for s in held:
+            s.close()
+        console.daemon.stop()
