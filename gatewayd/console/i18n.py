@@ -70,8 +70,14 @@ def best_match(accept_language: str) -> str:
     return DEFAULT
 
 
+#: The locale that formats each language. English is British English: its dates read day, month
+#: name, year ("29 Nov 2026"), never the US "11/29/26" a reader in China could take either way.
+FORMAT_LOCALES = {"zh_CN": "zh_CN", "en": "en_GB"}
+
+
 class Formats:
-    """Money, numbers and times for the current language, in the site's time zone and currency."""
+    """Money, numbers and times for the current language, in the site's time zone and currency.
+    Dates are Babel's "medium" (a month name or 年月日, the year in full), times 24-hour."""
 
     def __init__(self, zone: ZoneInfo, currency: str):
         self.zone = zone
@@ -79,7 +85,7 @@ class Formats:
 
     @staticmethod
     def _locale() -> Locale:
-        return Locale.parse(current.get())
+        return Locale.parse(FORMAT_LOCALES[current.get()])
 
     def money(self, amount: str | Decimal | None) -> str:
         if amount in (None, ""):
@@ -98,7 +104,8 @@ class Formats:
     def when(self, value: str | datetime | None) -> str:
         if not value:
             return ""
-        return dates.format_datetime(self._local(value), "short", tzinfo=self.zone, locale=self._locale())
+        pattern = self._locale().datetime_formats["medium"]  # how the language joins a date and a time
+        return pattern.format(self.time(value), self.day(value))
 
     def time(self, value: str | datetime | None) -> str:
         if not value:

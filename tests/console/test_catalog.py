@@ -44,3 +44,22 @@ def test_the_catalog_is_read_at_start_without_a_build_step() -> None:
     assert i18n.gettext("Open ticket") == "开单"
     i18n.current.set("en")
     assert i18n.gettext("Open ticket") == "Open ticket"
+
+
+def test_english_dates_are_unambiguous_day_month_name_year() -> None:
+    """A desk in China reading English must not guess whether 11/3 is March or November."""
+    from zoneinfo import ZoneInfo
+
+    formats = i18n.Formats(ZoneInfo("Asia/Shanghai"), "CNY")
+    moment = "2026-11-03T07:04:00+00:00"  # 15:04 in Shanghai, a day of the month below 13
+    token = i18n.current.set("en")
+    try:
+        assert (formats.when(moment), formats.day(moment), formats.time(moment)) == (
+            "3 Nov 2026, 15:04", "3 Nov 2026", "15:04")
+    finally:
+        i18n.current.reset(token)
+    token = i18n.current.set("zh_CN")
+    try:
+        assert (formats.when(moment), formats.day(moment)) == ("2026年11月3日 15:04", "2026年11月3日")
+    finally:
+        i18n.current.reset(token)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -99,6 +101,10 @@ def test_changes_are_audited_as_the_linked_user_from_the_console(console: Consol
     number = answer.headers["location"].rsplit("/", 1)[1]
     trail = console.daemon.client().get("/audit", entity="ticket", id=number)
     assert [(e["actor"], e["via"]) for e in trail] == [("root", "console")]
+    # Its page in English dates it day, month name, year (never the US 11/29/26).
+    opened = console.daemon.client().get(f"/tickets/{number}")["created_at"]
+    day = datetime.fromisoformat(opened).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"{day.day} {day:%b %Y}, {day:%H:%M}" in client.get(f"/tickets/{number}").text
     socket_ticket = console.daemon.client().post("/tickets", {"kind": "errand", "guest_name": "x"})
     assert [e["via"] for e in console.daemon.client().get("/audit", entity="ticket", id=socket_ticket["id"])] == ["api"]
 
