@@ -19,6 +19,7 @@ from gatewayd.api import routes
 from gatewayd.api.app import Api
 from gatewayd.api.server import ApiServer
 from gatewayd.audit import DAEMON
+from gatewayd.copying import readings
 from gatewayd.ledger import Ledger, utcnow
 from gatewayd.storage import StorageHealth
 from gatewayd.services import Services
@@ -62,7 +63,7 @@ STATE_UPDATES: dict[str, Callable[[Ledger, Any], None]] = {faxing.JOB_KIND: faxi
 
 def event_kinds() -> dict[str, events.EventKind]:
     """How each kind of device event finds its ticket and becomes charge lines."""
-    return {kind.kind: kind for kind in (printing.PrintJobs(), faxing.FaxCalls())}
+    return {kind.kind: kind for kind in (printing.PrintJobs(), faxing.FaxCalls(), readings.MeterReadings())}
 
 
 def keep_private(config: config_mod.Config) -> None:

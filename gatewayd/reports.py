@@ -24,6 +24,8 @@ from sqlalchemy import BigInteger, Float, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from drivers.snmp.anomalies import counter_step
+from drivers.snmp.reading import Counter
+from gatewayd.copying import readings
 from gatewayd.desk import report as desk_report
 from gatewayd.errors import InvalidValue
 from gatewayd.models import (
@@ -107,13 +109,17 @@ def month_bounds(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
-def _counter(payload: dict[str, Any]) -> dict[str, tuple[int, int | None]]:
-    """A meter reading's counters: name -> (value, wraps_at)."""
-    return {c["name"]: (int(c["value"]), c.get("wraps_at")) for c in payload.get("counters", [])}
+def _counters(payload: dict[str, Any]) -> dict[str, Counter]:
+    """A stored reading's counters by name; one stored before readings were decoded on entry
+    and unreadable has none (the line shows no counter rather than the report failing)."""
+    try:
+        return {c.name: c for c in readings.counters_of(payload)}
+    except InvalidValue:
+        return {}
 
 
-def _reconciled_counter(first: dict[str, Any], last: dict[str, Any]) -> str | None:
-    names = set(_counter(first)) & set(_counter(last))
+def _reconciled_counter(first: dict[str, Counter], last: dict[str, Counter]) -> str | None:
+    names = set(first) & set(last)
     if "total" in names:
         return "total"
     return min(names) if names else None
@@ -154,10 +160,11 @@ def _meters(session: Session, start: datetime, end: datetime) -> dict[str, Devic
             continue
         last = _reading(session, device, start, end, last=True)
         line = lines[device] = DeviceLine(device)
-        name = _reconciled_counter(first.payload, last.payload)
+        opened, closed = _counters(first.payload), _counters(last.payload)
+        name = _reconciled_counter(opened, closed)
         if name is None:
             continue
-        (opening, _), (closing, wraps_at) = _counter(first.payload)[name], _counter(last.payload)[name]
+        opening, closing, wraps_at = opened[name].value, closed[name].value, closed[name].wraps_at
         line.counter, line.opening, line.closing = name, opening, closing
         line.opening_at, line.closing_at = first.occurred_at.isoformat(), last.occurred_at.isoformat()
         step = counter_step(opening, closing, wraps_at) if last.id != first.id else None

@@ -8,6 +8,7 @@ second site sharing the database all see the same history.
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -24,29 +25,107 @@ from drivers.snmp.reading import (
 )
 from gatewayd import events
 from gatewayd.audit import Caller
+from gatewayd.errors import InvalidValue
 from gatewayd.models import DeviceAnomaly, DeviceEvent
 
 KIND = MeterReading.kind
 
 
-def from_payload(payload: dict[str, Any]) -> MeterReading:
-    """The stored payload back into the driver's reading (inverse of ``events.from_driver``)."""
+#: More counters than any profile reads (a few dozen at most): a bigger list is not a reading.
+MAX_COUNTERS = 64
+#: Counters are Counter32/Counter64 at most; the anomaly table keeps them as BIGINT.
+MAX_VALUE = 2**63 - 1
+
+
+def _whole(value: Any, field: str, low: int, high: int = MAX_VALUE) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidValue(f"{field} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _choice(payload: dict[str, Any], key: str, kind: type[enum.Enum], default: enum.Enum) -> Any:
+    value = payload.get(key, default.value)
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidValue(f"payload.{key} must be one of {', '.join(str(m.value) for m in kind)}, "
+                           f"got {value!r}") from None
+
+
+def _counter(item: Any, at: str) -> Counter:
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+        raise InvalidValue(f"{at} must be a counter like {{\"name\": \"total\", \"value\": 1234}}, got {item!r}")
+    wraps_at = item.get("wraps_at")
+    if wraps_at is not None:
+        wraps_at = _whole(wraps_at, f"{at}.wraps_at", 1)
+    value = _whole(item.get("value"), f"{at}.value", 0)
+    unit = item.get("unit", Unit.IMPRESSIONS.value)
+    if unit not in {u.value for u in Unit}:
+        raise InvalidValue(f"{at}.unit must be one of {', '.join(u.value for u in Unit)}, got {unit!r}")
+    return Counter(item["name"], value, Unit(unit), wraps_at)
+
+
+def counters_of(payload: dict[str, Any]) -> tuple[Counter, ...]:
+    """The counters a stored reading carries: the driver's list of counters, or what staff type
+    in -- the same list, or the short form ``{"total": 1234}`` (impressions, never wrapping);
+    ``InvalidValue`` naming the field."""
+    found = payload.get("counters")
+    if isinstance(found, dict):
+        found = [{"name": name, "value": value} for name, value in found.items()]
+    if not isinstance(found, list) or not 0 < len(found) <= MAX_COUNTERS:
+        raise InvalidValue(f"payload.counters must be a list of 1 to {MAX_COUNTERS} counters like "
+                           f"[{{\"name\": \"total\", \"value\": 1234, \"unit\": \"impressions\"}}] "
+                           f"(or {{\"total\": 1234}}), got {repr(found)[:80]}")
+    counters = tuple(_counter(item, f"payload.counters[{i}]") for i, item in enumerate(found))
+    names = [c.name for c in counters]
+    if len(set(names)) != len(names):
+        raise InvalidValue(f"payload.counters names a counter twice: {sorted(n for n in set(names) if names.count(n) > 1)}")
+    return counters
+
+
+def decode(payload: dict[str, Any], device: str, occurred_at: datetime) -> MeterReading:
+    """A stored reading as the driver's ``MeterReading`` (the inverse of ``events.from_driver``).
+    The device and time are the event's; a reading typed in by staff carries only counters, and
+    what it does not say is *not reported*."""
+    serial = payload.get("serial")
+    if serial is not None and not isinstance(serial, str):
+        raise InvalidValue(f"payload.serial must be text, got {serial!r}")
+    uptime = payload.get("sysuptime")
+    copy_counters = payload.get("copy_counters", ["total"])
+    if not isinstance(copy_counters, list) or not all(isinstance(n, str) for n in copy_counters):
+        raise InvalidValue(f"payload.copy_counters must be a list of counter names, got {copy_counters!r}")
     return MeterReading(
-        device=payload["device"],
-        occurred_at=datetime.fromisoformat(payload["occurred_at"]),
-        profile=payload["profile"],
-        serial=payload["serial"],
-        counters=tuple(Counter(c["name"], int(c["value"]), Unit(c["unit"]), c["wraps_at"])
-                       for c in payload["counters"]),
-        sysuptime=payload["sysuptime"],
-        status=PrinterStatus(payload["status"]),
-        device_status=DeviceStatus(payload["device_status"]),
-        copy_counters=tuple(payload["copy_counters"]),
+        device=device,
+        occurred_at=occurred_at,
+        profile=str(payload.get("profile") or "manual"),
+        serial=serial,
+        counters=counters_of(payload),
+        sysuptime=None if uptime is None else _whole(uptime, "payload.sysuptime", 0),
+        status=_choice(payload, "status", PrinterStatus, PrinterStatus.NOT_REPORTED),
+        device_status=_choice(payload, "device_status", DeviceStatus, DeviceStatus.NOT_REPORTED),
+        copy_counters=tuple(copy_counters),
     )
 
 
 def reading_of(row: DeviceEvent) -> MeterReading:
-    return from_payload(row.payload)
+    return decode(row.payload, row.device, row.occurred_at)
+
+
+class MeterReadings:
+    """The ledger's contract for ``meter_reading`` events (``events.EventKind``): a reading is put
+    on a copy ticket by the ticket's meter (``metering``), never guessed, and billed there as a
+    delta of two readings -- so it matches and bills nothing by itself."""
+
+    kind = KIND
+    decode = staticmethod(counters_of)  # what a hand-entered reading must get right
+
+    @staticmethod
+    def match(session: Session, ctx: events.Context, event: events.EventIn) -> None:
+        return None
+
+    @staticmethod
+    def bill(session: Session, ctx: events.Context, ticket: Any, row: DeviceEvent) -> None:
+        return None
 
 
 def last_stored(session: Session, device: str, before: datetime | None = None) -> DeviceEvent | None:

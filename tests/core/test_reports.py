@@ -91,6 +91,36 @@ def test_a_counter_reset_is_no_four_billion_pages(daemon: Daemon) -> None:
     assert devices["wrap-mfp"]["metered"] == 100
 
 
+def test_a_hand_entered_meter_reading_is_decoded_before_it_is_stored(daemon: Daemon) -> None:
+    """Staff's readings go through the decoder the report and the copy meter read them with: a
+    garbled one is refused naming the field (it used to be stored, and the month's report then
+    failed on it); the short form staff type is read like the driver's list."""
+    c = daemon.client()
+    at = "2026-11-03T08:00:00+08:00"
+    garbled = [
+        ({"counters": [{"name": "total", "value": "1000"}]}, "payload.counters[0].value"),
+        ({"counters": [{"name": "total", "value": -1}]}, "payload.counters[0].value"),
+        ({"counters": [{"name": "total", "value": 5, "unit": "bananas"}]}, "payload.counters[0].unit"),
+        ({"counters": [{"name": "total", "value": 5, "wraps_at": 0}]}, "payload.counters[0].wraps_at"),
+        ({"counters": ["total"]}, "payload.counters[0]"),
+        ({"counters": [{"name": "total", "value": 1}, {"name": "total", "value": 2}]}, "payload.counters"),
+        ({"counters": [{"name": f"c{i}", "value": i} for i in range(65)]}, "payload.counters"),
+        ({"counters": {"total": True}}, "payload.counters[0].value"),
+        ({"total": 1000}, "payload.counters"),
+    ]
+    for i, (payload, field) in enumerate(garbled):
+        with pytest.raises(Refused) as refused:
+            c.post("/events", {"kind": "meter_reading", "device": "hand-mfp", "natural_key": f"hand-mfp/{i}",
+                               "occurred_at": at, "payload": payload})
+        assert refused.value.status == 422 and field in refused.value.detail, (payload, refused.value.detail)
+    assert c.get("/events", kind="meter_reading") == []
+    for at, total in (("2026-11-03T08:00:00+08:00", 500), ("2026-11-20T18:00:00+08:00", 740)):
+        c.post("/events", {"kind": "meter_reading", "device": "hand-mfp", "natural_key": f"hand-mfp/{at}",
+                           "occurred_at": at, "payload": {"counters": {"total": total}}})
+    line = next(d for d in c.get(f"/reports/monthly/{MONTH}")["devices"] if d["device"] == "hand-mfp")
+    assert (line["counter"], line["opening"], line["closing"], line["metered"]) == ("total", 500, 740, 240)
+
+
 def test_revenue_is_summed_exactly_in_the_database(db_url: str) -> None:
     """SQLite keeps money as text: its SUM would be a float. 0.10 three times is 0.30, and an
     amount with four decimal places beside a large one keeps every digit."""
