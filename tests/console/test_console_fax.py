@@ -1,7 +1,7 @@
 """Faxes through the console in a real browser, against the daemon and the spandsp fax lab:
 a guest's fax to Hong Kong quoted, previewed, sent, watched, completed, settled and its receipt
-read back; a received fax assigned and its recipient called. SQLite only, like the lab's other
-call tests (each call is seconds of paced line time)."""
+read back; a received fax assigned and its recipient called, in English and in Chinese. SQLite
+only, like the lab's other call tests (each call is seconds of paced line time)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gatewayd.console.i18n import translations
 from tests.console.conftest import CONSOLE, Console
 from tests.console.test_console_browser import _pdf_text, shot
 from tests.conftest import Daemon
@@ -94,34 +95,39 @@ def test_a_guests_fax_to_hong_kong_quoted_previewed_sent_watched_and_settled(
     assert formal["number"] in text and ticket["total"] in text
 
 
-def test_a_received_fax_assigned_and_its_recipient_called(fax_lab, fax_console, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_a_received_fax_assigned_and_its_recipient_called(  # type: ignore[no-untyped-def]
+        fax_lab, fax_console, page, tmp_path: Path, language: str) -> None:  # noqa: F811
+    _ = translations(language).gettext  # the page's own words, in the language under test
     peer = fax_lab(speed=SPEED, receive=False, send=two_page_tiff(tmp_path / "in.tif"), ident="+44 20 7946 0000")
     console = fax_console(peer.pty)
     entry = wait_for(lambda: console.daemon.client().get("/fax/incoming"), 90, console.daemon, "a received fax")[0]
     assert entry["state"] == "pending"
     page.goto(console.login_url())
+    if language == "zh_CN":
+        page.get_by_role("button", name="中文").click()
     page.locator("#pending-faxes", has_text="+44 20 7946 0000").wait_for()
-    page.get_by_role("link", name="Received faxes").click()
+    page.get_by_role("link", name=_("Received faxes")).click()
     card = page.locator(f'[data-entry="{entry["id"]}"]')
     until_true(page, "(() => { const i = document.querySelector('.fax-card img'); return i && i.complete; })()")
     assert page.evaluate("document.querySelector('.fax-card img').naturalWidth") == 300
     card.click()
     page.locator("#pages img").nth(1).wait_for()
     until_true(page, "[...document.querySelectorAll('#pages img')].every(i => i.complete && i.naturalWidth > 0)")
-    shot(page, "fax-received")
-    page.get_by_label("Company", exact=True).fill("No Such Company")
-    page.get_by_role("button", name="Assign: opens the pickup ticket").click()
-    assert page.get_by_label("Company", exact=True).input_value() == "No Such Company"  # kept, with the reason
+    shot(page, f"fax-received-{language}")
+    page.get_by_label(_("Company"), exact=True).fill("No Such Company")
+    page.get_by_role("button", name=_("Assign: opens the pickup ticket")).click()
+    assert page.get_by_label(_("Company"), exact=True).input_value() == "No Such Company"  # kept, with the reason
     assert page.locator('[data-error-for="company"]').inner_text()
-    page.get_by_label("Company", exact=True).fill(ACME)
-    page.get_by_label("Room", exact=True).fill("1203")
-    page.get_by_role("button", name="Assign: opens the pickup ticket").click()
-    page.locator("#state", has_text="assigned").wait_for()
-    page.get_by_role("link", name="Today").click()
+    page.get_by_label(_("Company"), exact=True).fill(ACME)
+    page.get_by_label(_("Room"), exact=True).fill("1203")
+    page.get_by_role("button", name=_("Assign: opens the pickup ticket")).click()
+    page.locator("#state", has_text=_("assigned")).wait_for()
+    page.get_by_role("link", name=_("Today")).click()
     page.locator("#to-call", has_text="021-5555 1234").wait_for()
     page.goto(f"{console.url}/fax/incoming/{entry['id']}")
-    page.get_by_role("button", name="Called: take it off the list").click()
-    page.locator("#state", has_text="assigned").wait_for()
+    page.get_by_role("button", name=_("Called: take it off the list")).click()
+    page.locator("#state", has_text=_("assigned")).wait_for()
     assert console.daemon.client().get("/fax/to-call") == []
     called = console.daemon.client().get(f"/fax/incoming/{entry['id']}")
     assert called["called_by"] == "root" and called["ticket"]
