@@ -32,6 +32,19 @@ class PageStatus(enum.Enum):
     RECEIVED_GOOD = "received"  #: receiver: page kept, answered MCF
     RECEIVED_BAD = "received bad"  #: receiver: failed the copy-quality check, answered RTN, kept
 
+    @property
+    def delivered(self) -> bool:
+        """The far end has the page (or, as receiver, we kept it whole and good)."""
+        return self in DELIVERED
+
+    @property
+    def error_page(self) -> bool:
+        """Is a page sent and so answered an ErrorPage (错页)? Decided here only: the T.30 sender
+        flags its pages by it, and billing reads a stored call's answers by it. (A page we
+        *received* is one when a copy of it failed our quality check: rebuilt by ECM it is exact,
+        so its PPRs do not make it one -- ``t30_steps._page_results``.)"""
+        return self in ERROR_ANSWERS
+
 
 #: Answers that mean the far end has the page.
 DELIVERED = frozenset({PageStatus.CONFIRMED, PageStatus.RETRAIN_POSITIVE,

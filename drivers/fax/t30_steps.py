@@ -142,8 +142,7 @@ class Steps:
         results = []
         for i in range(len(self._pages)):
             log = self._log[i] if i < len(self._log) else _PageLog()
-            error = any(a.status in (PageStatus.RETRAIN_NEGATIVE, PageStatus.INTERRUPT_NEGATIVE,
-                                     PageStatus.PARTIAL_PAGE_REQUEST) for a in log.attempts)
+            error = any(a.status.error_page for a in log.attempts)
             results.append(PageResult(self._number(i), tuple(log.attempts), log.delivered, error))
         return tuple(results)
 

@@ -17,25 +17,28 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
+from drivers.fax.record import PageStatus
 from gatewayd import audit, billing, events, tickets
 from gatewayd.errors import InvalidValue
 from gatewayd.models import DeviceEvent, Ticket
 
 log = structlog.get_logger("gatewayd.fax")
 
-# T.30 post-page answers as the driver records them (drivers.fax.record.PageStatus values).
-_DELIVERED = {"MCF", "RTP", "PIP", "received"}
-_ERROR_PAGE = {"RTN", "PPR", "PIN", "received bad"}
-
-
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
 def _outcome(status: str) -> billing.PageResult:
-    if status in _ERROR_PAGE:
+    """A transmission as billing counts it, by the driver's own reading of the answer (an answer
+    that is no ``PageStatus`` makes the record unreadable)."""
+    try:
+        answer = PageStatus(status)
+    except ValueError:
+        raise ValueError(f"pages[].attempts[].status must be one of {', '.join(s.value for s in PageStatus)}, "
+                         f"got {status!r}") from None
+    if answer.error_page:
         return billing.PageResult.ERROR_PAGE
-    if status in _DELIVERED:
+    if answer.delivered:
         return billing.PageResult.CONFIRMED
     return billing.PageResult.UNCONFIRMED
 

@@ -161,6 +161,12 @@ def test_a_garbled_hand_entered_call_record_is_refused_naming_what_is_wrong(daem
     with pytest.raises(Refused) as refused:
         c.post("/events", event)
     assert refused.value.status == 422 and "payload.direction" in refused.value.detail
+    # An answer that is no T.30 answer is not read as "unconfirmed" (billed as a plain page):
+    # whether a page is an ErrorPage is the driver's PageStatus's to say, for staff's records too.
+    unknown = call_record(t["id"], number="0085221234567", pages=[["OK"]], duration=60, status="completed")
+    with pytest.raises(Refused) as refused:
+        c.post("/events", unknown)
+    assert refused.value.status == 422 and "attempts[].status must be one of MCF, RTP, RTN" in refused.value.detail
     incoming = {**event, "natural_key": "in-1", "ticket": None, "payload": {"direction": "incoming", "pages": "3"}}
     with pytest.raises(Refused) as refused:
         c.post("/events", incoming)
