@@ -135,6 +135,32 @@ async def page_image(desk: Desk, request: Request) -> Response:
     return Response(pngs[0], media_type="image/png", headers={"cache-control": "private, max-age=3600"})
 
 
+# -- notify-me requests ------------------------------------------------------------------------
+
+NOTIFY_FIELDS = ["guest_name", "phone", "company", "sender", "note"]
+
+
+async def notify_requests(desk: Desk, request: Request, status: int = 200, **context: Any) -> Response:
+    """A guest's "tell me when a fax for me arrives" (POST/GET /fax/notify-requests): the open ones and a form."""
+    who = request.scope["login"]
+    state = request.query_params.get("state", "open")
+    rows, tenants = await asyncio.gather(desk.call(who, "GET", "/fax/notify-requests", query={"state": state}),
+                                         desk.call(who, "GET", "/tenants"))
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    return desk.render(request, "fax_notify.html", status=status, rows=rows, tenants=tenants, state=state, **context)
+
+
+async def add_notify_request(desk: Desk, request: Request) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items() if k in NOTIFY_FIELDS}
+    try:
+        await desk.call(request.scope["login"], "POST", "/fax/notify-requests", {k: v for k, v in form.items() if v})
+    except Refusal as err:
+        field = next((f for f in NOTIFY_FIELDS if f in err.detail), "guest_name")
+        return await notify_requests(desk, request, err.status, values=form, errors={field: err.detail})
+    return RedirectResponse("/fax/notify-requests", status_code=303)
+
+
 # -- registers --------------------------------------------------------------------------------
 
 async def register(desk: Desk, request: Request) -> Response:
@@ -155,5 +181,7 @@ ROUTES = [
     Route("/fax/incoming/{id:int}/assign", page(assign), methods=["POST"]),
     Route("/fax/incoming/{id:int}/called", page(called), methods=["POST"]),
     Route("/fax/incoming/{id:int}/pages/{page:int}.png", page(page_image)),
+    Route("/fax/notify-requests", page(notify_requests)),
+    Route("/fax/notify-requests", page(add_notify_request), methods=["POST"]),
     Route("/fax/register/{which}", page(register)),
 ]

@@ -151,3 +151,20 @@ def test_in_the_browser_a_used_link_a_forged_change_and_a_non_staff_user_are_ref
     finally:
         context.close()
         console.daemon.stop()
+
+
+def test_a_notify_me_request_taken_in_chinese(console: Console, page) -> None:  # type: ignore[no-untyped-def]
+    _ = translations("zh_CN").gettext
+    console.daemon.client().post("/tenants", {"company": "Acme Trading Ltd", "rooms": "1203"})
+    page.goto(console.login_url())
+    page.get_by_role("button", name="中文").click()
+    page.get_by_role("link", name=_("Received faxes")).click()
+    page.get_by_role("link", name=_("Notify-me requests")).click()
+    page.get_by_label(_("Guest's name"), exact=True).fill("赵先生")
+    page.get_by_label(_("Phone"), exact=True).fill("13900001111")
+    page.get_by_label(_("Company"), exact=True).fill("Acme Trading Ltd")
+    page.get_by_role("button", name=_("Add the request")).click()
+    page.locator("#notify-requests", has_text="赵先生").wait_for()
+    assert _("open") in page.locator("#notify-requests tbody tr").first.inner_text()
+    [request] = console.daemon.client().get("/fax/notify-requests")
+    assert (request["guest_name"], request["phone"], request["company"]) == ("赵先生", "13900001111", "Acme Trading Ltd")

@@ -4,6 +4,7 @@ CSRF, Host header, security headers, staff-only actions, and the API's own rules
 from __future__ import annotations
 
 import os
+import re
 import time
 from datetime import datetime
 from pathlib import Path
@@ -209,7 +210,8 @@ def test_every_page_answers_in_both_languages(console: Console) -> None:
     c.post("/tenants", {"company": "Acme Trading Ltd", "rooms": "1203"})
     ticket = c.post("/tickets", {"kind": "fax_out", "company": "Acme Trading Ltd", "params": {"number": "0085221234567"}})
     pages = ["/", "/today/live", "/tickets/new", f"/tickets/{ticket['id']}", f"/tickets/{ticket['id']}/live",
-             f"/tickets/{ticket['id']}/fax", "/fax/incoming", "/fax/register/out", "/fax/register/in",
+             f"/tickets/{ticket['id']}/fax", "/fax/incoming", "/fax/notify-requests", "/fax/register/out",
+             "/fax/register/in",
              "/registers/typing", "/registers/copy", "/registers/mail", "/registers/bookings", "/registers/complaints",
              "/reports/monthly", "/tenants"]
     for language, expect in (("en", "Service form"), ("zh_CN", "服务单")):
@@ -294,3 +296,25 @@ def test_idle_and_slow_connections_cannot_starve_the_console_or_the_api(tmp_path
         for s in held:
             s.close()
         console.daemon.stop()
+
+
+def test_a_notify_me_request_is_taken_and_listed_through_the_apis_route(console: Console) -> None:
+    console.daemon.client().post("/tenants", {"company": "Acme Trading Ltd", "rooms": "1203"})
+    client, _ = _logged_in(console)
+    token = _csrf(client)
+    refused = client.post("/fax/notify-requests", data={"csrftoken": token, "guest_name": "Mr Zhao", "phone": "139",
+                                                        "company": "No Such Company"})
+    assert refused.status_code == 404  # the API's answer for a company not on the roster
+    reason = re.search(r'data-error-for="company">([^<]+)<', refused.text)
+    assert reason and "No Such Company" in reason.group(1)  # the API's reason, beside the field
+    assert 'value="Mr Zhao"' in refused.text and 'value="No Such Company"' in refused.text  # what was typed is kept
+    assert console.daemon.client().get("/fax/notify-requests") == []
+    added = client.post("/fax/notify-requests", data={"csrftoken": token, "guest_name": "Mr Zhao",
+                                                      "phone": "13900001111", "company": "Acme Trading Ltd"})
+    assert added.status_code == 303 and added.headers["location"] == "/fax/notify-requests"
+    [request] = console.daemon.client().get("/fax/notify-requests")
+    assert (request["guest_name"], request["company"], request["state"], request["created_by"]) == (
+        "Mr Zhao", "Acme Trading Ltd", "open", "root")
+    listing = client.get("/fax/notify-requests")
+    assert listing.status_code == 200 and f'data-request="{request["id"]}"' in listing.text
+    assert client.post("/fax/notify-requests", data={"guest_name": "x", "phone": "1"}).status_code == 403  # no token
