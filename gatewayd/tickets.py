@@ -6,13 +6,14 @@ Each function here runs inside the caller's transaction and writes its own audit
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
 from gatewayd import audit, sequences, tenants
 from gatewayd.billing.charges import Charge, Rating
@@ -98,12 +99,21 @@ def paid(ticket: Ticket) -> Decimal:
 
 def view(ticket: Ticket) -> dict[str, Any]:
     """The ticket as the API shows it."""
+    return _view(ticket, ticket.tenant.company if ticket.tenant else None, ticket.charges, ticket.payments,
+                 ticket.receipts)
+
+
+def _view(ticket: Any, company: str | None, charges: Any, payments: Any, receipts: Any) -> dict[str, Any]:
+    """``view`` from its parts: an ORM ticket and its relations, or (a list page, ``list_view``) the
+    same columns as Core rows — one shape either way."""
+    charged = sum((c.amount for c in charges), Decimal("0"))
+    received = sum((p.amount for p in payments), Decimal("0"))
     return {
         "id": ticket.number,
         "kind": ticket.kind,
         "state": ticket.state,
         "version": ticket.version,
-        "tenant": ticket.tenant.company if ticket.tenant else None,
+        "tenant": company,
         "room": ticket.room,
         "guest_name": ticket.guest_name,
         "guest_phone": ticket.guest_phone,
@@ -132,17 +142,37 @@ def view(ticket: Ticket) -> dict[str, Any]:
                 "event_id": c.event_id,
                 "manual": c.manual,
             }
-            for c in ticket.charges
+            for c in charges
         ],
-        "total": _money(total(ticket)),
+        "total": _money(charged),
         "payments": [
             {"method": p.method, "amount": _money(p.amount), "received_by": p.received_by, "at": p.created_at.isoformat()}
-            for p in ticket.payments
+            for p in payments
         ],
-        "paid": _money(paid(ticket)),
-        "balance": _money(total(ticket) - paid(ticket)),
-        "receipts": [receipt_view(r) for r in ticket.receipts],
+        "paid": _money(received),
+        "balance": _money(charged - received),
+        "receipts": [receipt_view(r) for r in receipts],
     }
+
+
+#: A row of ``listing``: the ticket's columns, then its tenant's company.
+_ListRow = namedtuple("_ListRow", [*Ticket.__table__.columns.keys(), "company"])  # type: ignore[misc]
+
+
+def list_view(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
+    """A page of ``listing``'s rows as ``view`` shows them, from Core rows (no ORM objects): the
+    page's charge lines, payments and receipts in one query each, grouped by ticket."""
+    rows = [_ListRow._make(row) for row in rows]  # the page's rows come back as plain tuples
+    ids = [row.id for row in rows]
+    parts: dict[type, dict[int, list[Any]]] = {}
+    for model in (ChargeLine, Payment, Receipt):
+        by_ticket: dict[int, list[Any]] = {i: [] for i in ids}
+        if ids:
+            for part in session.execute(select(model.__table__).where(model.ticket_id.in_(ids)).order_by(model.id)):
+                by_ticket[part.ticket_id].append(part)
+        parts[model] = by_ticket
+    return [_view(row, row.company, parts[ChargeLine][row.id], parts[Payment][row.id], parts[Receipt][row.id])
+            for row in rows]
 
 
 def receipt_view(receipt: Receipt) -> dict[str, Any]:
@@ -208,9 +238,9 @@ def listing(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Select[Any]:
-    """The tickets a list shows, with what ``view`` reads loaded in a fixed number of queries."""
-    query = select(Ticket).options(joinedload(Ticket.tenant), selectinload(Ticket.charges),
-                                   selectinload(Ticket.payments), selectinload(Ticket.receipts))
+    """The tickets a list shows: the ticket's columns and its tenant's company as Core rows (for
+    ``list_view``; no ORM object is built for a list)."""
+    query = select(Ticket.__table__, Tenant.company).outerjoin(Tenant, Tenant.id == Ticket.tenant_id)
     if state:
         query = query.where(Ticket.state == state)
     if kind:

@@ -70,7 +70,7 @@ def list_tickets(api: Api, call: Call) -> Response:
         return tickets.listing(session, state=q.get("state"), kind=q.get("kind"), company=q.get("tenant"),
                                since=q.get("since"), until=q.get("until"))
 
-    return pages.page(api, call, query, tickets.view, Ticket.id)
+    return pages.page(api, call, query, tickets.list_view, Ticket.id, batch=True)
 
 
 def get_ticket(api: Api, call: Call) -> dict[str, Any]:

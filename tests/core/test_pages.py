@@ -110,6 +110,28 @@ def test_a_day_of_more_than_one_page_is_listed_whole(site: Site) -> None:
     assert (errand["tenant"], errand["total"], errand["balance"]) == ("Acme Trading Ltd", "30.00", "0.00")
 
 
+def test_a_listed_ticket_is_shown_as_its_own_page_shows_it(site: Site) -> None:
+    """The list builds its rows from plain columns, not the ticket objects the detail route reads:
+    each listed ticket must still be exactly what GET /tickets/{id} answers (tenant or guest,
+    charges, payments, both receipts of a settled ticket, totals, times)."""
+    busy_day(site, 6)
+    settled = site.ledger.open_ticket(DESK, kind="errand", company="Acme Trading Ltd", room="1203",
+                                      params={"to": "北京"}, quoted_total=Decimal("12.50"), note="快递")
+    site.ledger.add_charge(DESK, settled["id"], description="courier", quantity=Decimal("2.5"), unit="kg",
+                           unit_price=Decimal("0.125"), amount=Decimal("0.31"))
+    site.ledger.add_payment(DESK, settled["id"], amount=Decimal("0.10"), method="cash")
+    for action in ("start", "finish", "complete"):
+        site.ledger.transition(DESK, settled["id"], action)
+    site.ledger.transition(DESK, settled["id"], "settle", method="cash")
+    listed = json.loads(site.get("/tickets?limit=50").body)
+    assert [t["id"] for t in listed][:1] == [settled["id"]] and len(listed) == 9
+    for ticket in listed:
+        assert ticket == json.loads(site.get(f"/tickets/{ticket['id']}").body)
+    shown = listed[0]
+    assert len(shown["receipts"]) == 2 and shown["charges"][0]["unit_price"] == "0.125"
+    assert (shown["params"], shown["quoted_total"], shown["balance"]) == ({"to": "北京"}, "12.50", "0.00")
+
+
 def test_a_list_too_long_to_count_says_more_than(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     from gatewayd.api import pages
 
