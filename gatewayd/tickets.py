@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from gatewayd import audit, sequences, tenants
@@ -165,10 +165,12 @@ def list_view(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
     rows = [_ListRow._make(row) for row in rows]  # the page's rows come back as plain tuples
     ids = [row.id for row in rows]
     parts: dict[type, dict[int, list[Any]]] = {}
+    connection = session.connection()  # plain rows: the ORM's result machinery is not needed here
     for model in (ChargeLine, Payment, Receipt):
         by_ticket: dict[int, list[Any]] = {i: [] for i in ids}
         if ids:
-            for part in session.execute(select(model.__table__).where(model.ticket_id.in_(ids)).order_by(model.id)):
+            query = select(model.__table__).where(model.ticket_id.in_(bindparam("ids", expanding=True)))
+            for part in connection.execute(query.order_by(model.id), {"ids": ids}):
                 by_ticket[part.ticket_id].append(part)
         parts[model] = by_ticket
     return [_view(row, row.company, parts[ChargeLine][row.id], parts[Payment][row.id], parts[Receipt][row.id])
