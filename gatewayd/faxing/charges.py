@@ -10,6 +10,7 @@ as such and charged once, per the price list's ErrorPage policy.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -73,15 +74,47 @@ def _usage(payload: dict[str, Any]) -> billing.FaxCallUsage:
     )
 
 
-def decode_call(payload: dict[str, Any]) -> billing.FaxCallUsage | int:
-    """A call record as billing reads it: an outgoing call's usage, or a received fax's pages;
-    ``InvalidValue`` naming what is wrong (a hand-entered record may be anything)."""
+@dataclass(frozen=True)
+class ReceivedFax:
+    """A received fax's call record as the incoming register keeps it and its pickup is billed."""
+
+    pages: int  #: pages delivered whole: what the register counts and the pickup is billed for
+    error_pages: int  #: pages the driver flagged ErrorPage (a copy we rejected), each once
+    called_number: str
+    caller_id: str
+    remote_station_id: str
+    subaddress: str
+    status: str
+    document_path: str
+
+
+def _text(payload: dict[str, Any], key: str) -> str:
+    value = payload.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidValue(f"payload.{key} must be text, got {value!r}")
+    return value
+
+
+def _received(payload: dict[str, Any]) -> ReceivedFax:
+    pages = payload.get("pages", [])
+    if not isinstance(pages, list) or not all(isinstance(p, dict) for p in pages):
+        raise InvalidValue("payload.pages must be a list of pages like {\"page\": 1, \"delivered\": true}")
+    return ReceivedFax(
+        pages=sum(1 for page in pages if page.get("delivered")),
+        error_pages=sum(1 for page in pages if page.get("error_page")),
+        called_number=_text(payload, "number"), caller_id=_text(payload, "caller_id"),
+        remote_station_id=_text(payload, "remote_station_id").strip(), subaddress=_text(payload, "subaddress"),
+        status=_text(payload, "status"), document_path=_text(payload, "document_path"))
+
+
+def decode_call(payload: dict[str, Any]) -> billing.FaxCallUsage | ReceivedFax:
+    """A call record as billing and the registers read it: an outgoing call's usage, or a
+    received fax; ``InvalidValue`` naming what is wrong (a hand-entered record may be anything)."""
     direction = payload.get("direction")
     if direction == "incoming":
-        pages = payload.get("pages", [])
-        if not isinstance(pages, list) or not all(isinstance(p, dict) for p in pages):
-            raise InvalidValue("payload.pages must be a list of pages like {\"page\": 1, \"delivered\": true}")
-        return pages_received(payload)
+        return _received(payload)
     if direction != "outgoing":
         raise InvalidValue(f"payload.direction must be \"incoming\" or \"outgoing\", got {direction!r}")
     try:
@@ -90,18 +123,13 @@ def decode_call(payload: dict[str, Any]) -> billing.FaxCallUsage | int:
         raise InvalidValue(f"payload: {err}") from err
 
 
-def pages_received(payload: dict[str, Any]) -> int:
-    """Pages a received fax brought that the register keeps (and the pickup is billed for)."""
-    return sum(1 for page in payload.get("pages", []) if page.get("delivered"))
-
-
 def bill_call(session: Session, ctx: events.Context, ticket: Ticket, row: DeviceEvent) -> None:
     """An outgoing call rated by time and destination; a received one per page (``FaxInUsage``)
     once it is on its fax_in ticket."""
     services = ctx.services
     try:
         call = decode_call(row.payload)
-        usage = billing.FaxInUsage(pages=call, at=row.occurred_at) if isinstance(call, int) else call
+        usage = billing.FaxInUsage(pages=call.pages, at=row.occurred_at) if isinstance(call, ReceivedFax) else call
         rating = billing.rate(services.rates, services.site, usage)
     except (billing.BillingError, InvalidValue) as err:
         # The call stays recorded and on its ticket; staff price it by hand. Never lose it.

@@ -29,7 +29,7 @@ from gatewayd import audit, events, tenants, tickets
 from gatewayd.audit import DAEMON, Caller
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.faxing import jobs, notify
-from gatewayd.faxing.charges import pages_received
+from gatewayd.faxing.charges import ReceivedFax, decode_call
 from gatewayd.models import (
     DeviceEvent,
     FaxIncoming,
@@ -54,21 +54,18 @@ def match(session: Session, ctx: events.Context, event: events.EventIn) -> Ticke
     fax is registered, and its pickup ticket returned when a routing rule knows whose it is.
     The register entry and its audit name who recorded the call (the daemon, or staff typing
     it in) and when, by the ledger's clock."""
-    payload = event.payload
-    if payload.get("direction") == "outgoing":
-        return jobs.ticket_of_call(session, payload)
-    if pages_received(payload) == 0:
+    call = decode_call(event.payload)
+    if not isinstance(call, ReceivedFax):
+        return jobs.ticket_of_call(session, event.payload)
+    if call.pages == 0:
         return None  # nothing arrived to pick up; the call record alone says what happened
     services, caller, now = ctx.services, ctx.caller, ctx.now
     fax = services.config.sections.get("fax")
     entry = FaxIncoming(
         call_id=event.natural_key, device=event.device, received_at=event.occurred_at,
-        called_number=payload.get("number") or "", caller_id=payload.get("caller_id") or "",
-        remote_station_id=(payload.get("remote_station_id") or "").strip(),
-        subaddress=payload.get("subaddress") or "", pages=pages_received(payload),
-        error_pages=sum(1 for p in payload.get("pages", []) if p.get("error_page")),
-        call_status=payload.get("status") or "", document_path=payload.get("document_path") or "",
-        state=FaxInState.PENDING.value)
+        called_number=call.called_number, caller_id=call.caller_id, remote_station_id=call.remote_station_id,
+        subaddress=call.subaddress, pages=call.pages, error_pages=call.error_pages, call_status=call.status,
+        document_path=call.document_path, state=FaxInState.PENDING.value)
     session.add(entry)
     session.flush()
     audit.write(session, caller, now, "fax_in.register", "fax_in", str(entry.id), None,
@@ -87,7 +84,7 @@ def match(session: Session, ctx: events.Context, event: events.EventIn) -> Ticke
         break
     _match_request(session, now, entry)
     if fax and fax.notify_command:
-        notify.after_commit(session, fax.notify_command, entry, payload)
+        notify.after_commit(session, fax.notify_command, entry, event.payload)
     return ticket
 
 

@@ -171,6 +171,11 @@ def test_a_garbled_hand_entered_call_record_is_refused_naming_what_is_wrong(daem
     with pytest.raises(Refused) as refused:
         c.post("/events", incoming)
     assert refused.value.status == 422 and "payload.pages" in refused.value.detail
+    # The register's fields are read by the same decoder: a station id that is no text is named.
+    incoming["payload"] = {"direction": "incoming", "pages": [{"page": 1, "delivered": True}], "remote_station_id": 42}
+    with pytest.raises(Refused) as refused:
+        c.post("/events", incoming)
+    assert refused.value.status == 422 and "payload.remote_station_id must be text" in refused.value.detail
     assert all(e["natural_key"] != "in-1" for e in c.get("/events"))
     assert c.get(f"/tickets/{t['id']}")["charges"] == []
 
