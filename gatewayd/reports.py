@@ -28,6 +28,7 @@ from drivers.snmp.reading import Counter
 from gatewayd.copying import readings
 from gatewayd.desk import report as desk_report
 from gatewayd.errors import InvalidValue
+from gatewayd.faxing.charges import ReceivedFax, decode_call
 from gatewayd.models import (
     Attribution,
     ChargeLine,
@@ -281,12 +282,16 @@ def build(session: Session, month: str, zone: ZoneInfo, room_hours_per_day: int 
         except InvalidValue:
             continue  # a hand-entered job without a page count: still counted among the events
         devices.setdefault(device, DeviceLine(device)).unattributed_print_sides += sides
-    for (pages,) in session.execute(
-        select(DeviceEvent.payload["pages"]).where(
+    for (payload,) in session.execute(
+        select(DeviceEvent.payload).where(
             *in_month, DeviceEvent.kind == "fax_call", DeviceEvent.payload["direction"].as_string() == "incoming")
     ):
         report.fax_in_calls += 1
-        report.fax_in_pages += sum(1 for p in pages or [] if p.get("delivered"))
+        try:
+            received = decode_call(payload)
+        except InvalidValue:
+            continue  # stored before calls were decoded on entry: a call, its pages unknown
+        report.fax_in_pages += received.pages if isinstance(received, ReceivedFax) else 0
 
     report.devices = sorted(devices.values(), key=lambda d: d.device)
     report.revenue_by_service = dict(sorted(revenue.items()))

@@ -43,6 +43,13 @@ def test_monthly_reconciliation_sets_meters_against_bills(daemon: Daemon, tmp_pa
     c.post("/events", call_record(fax["id"], number="0085221234567", pages=[["MCF"]], duration=191.4,
                                   status="completed"))
 
+    # A received fax: 3 pages came, one cut short -- 2 kept (one of them resent after RTN).
+    c.post("/events", {"kind": "fax_call", "device": "modem1", "natural_key": "in-1",
+                       "occurred_at": "2026-11-21T09:00:00+08:00",
+                       "payload": {"direction": "incoming", "status": "partial", "pages": [
+                           {"page": 1, "delivered": True, "error_page": True}, {"page": 2, "delivered": True},
+                           {"page": 3, "delivered": False}]}})
+
     result = daemon.ctl("--json", "report", "monthly", MONTH, "--csv", str(tmp_path / "r.csv"),
                         "--html", str(tmp_path / "r.html"))
     assert result.returncode == 0, result.stderr
@@ -51,7 +58,8 @@ def test_monthly_reconciliation_sets_meters_against_bills(daemon: Daemon, tmp_pa
     assert (mfp["opening"], mfp["closing"], mfp["metered"]) == (1000, 1100, 100)
     assert (mfp["billed_copy_sides"], mfp["billed_print_sides"], mfp["unattributed_print_sides"]) == (30, 20, 5)
     assert mfp["unbilled"] == 50
-    assert r["unattributed_events"] == {"print_job": 1}
+    assert r["unattributed_events"] == {"fax_call": 1, "print_job": 1}
+    assert (r["fax_in_calls"], r["fax_in_pages"]) == (1, 2)
     hk = r["fax_out"][0]
     assert hk["destination"].startswith("+852 Hong Kong") and hk["calls"] == 1 and hk["billed_seconds"] == 240
     ticket_total = c.get(f"/tickets/{fax['id']}")["total"]
