@@ -110,6 +110,8 @@ class PrintedJob:
     duplex: bool
     copies: int
     billed_sides: int
+    #: sheets through the device (a duplex sheet once): what a sheet-counting copier's meter saw
+    billed_sheets: int
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> PrintedJob:
@@ -140,6 +142,7 @@ class PrintedJob:
             duplex=bool(duplex),
             copies=copies,
             billed_sides=sides,
+            billed_sheets=_count(payload, "billed_sheets", sides),
         )
 
     def label(self) -> str:

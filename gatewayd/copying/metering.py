@@ -42,6 +42,7 @@ from gatewayd.billing.pages import CopiedSides, copy_usage, split_copied
 from gatewayd.copying import readings
 from gatewayd.errors import Conflict, InvalidValue
 from gatewayd.models import DeviceEvent, Ticket, TicketKind, TicketState
+from gatewayd.printing import PrintedJob
 
 S = TicketState
 METER_WINDOW = frozenset({S.OPEN, S.IN_PROGRESS, S.AWAITING_METER})
@@ -163,8 +164,14 @@ def printed_between(session: Session, device: str, opened: datetime, closed: dat
         select(DeviceEvent).where(DeviceEvent.kind == "print_job", DeviceEvent.device == device,
                                   DeviceEvent.occurred_at > opened, DeviceEvent.occurred_at <= closed)
     )
-    key = "billed_sheets" if unit is Unit.SHEETS else "billed_sides"
-    return sum(int(job.payload.get(key, job.payload.get("billed_sides", 0)) or 0) for job in jobs)
+    total = 0
+    for job in jobs:
+        try:
+            printed = PrintedJob.from_payload(job.payload)
+        except InvalidValue:
+            continue  # stored before jobs were decoded on entry and unreadable: no sides known
+        total += printed.billed_sheets if unit is Unit.SHEETS else printed.billed_sides
+    return total
 
 
 def copied(session: Session, opened: MeterReading, closed: MeterReading, form: CopyForm
