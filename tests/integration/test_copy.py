@@ -140,17 +140,20 @@ def test_total_counter_less_the_pages_printed_in_the_window(start: Callable[...,
     daemon, device = start("total")
     client = daemon.client()
 
-    def print_job(key: str, at: datetime, sides: int) -> None:
+    def print_job(key: str, at: datetime, payload: dict) -> None:
         client.post("/events", {"kind": "print_job", "device": device, "natural_key": key,
-                                "occurred_at": at.isoformat(), "payload": {"billed_sides": sides}})
+                                "occurred_at": at.isoformat(), "payload": payload})
 
-    print_job("before", datetime.now(UTC) - timedelta(hours=1), 50)  # before the ticket: not deducted
+    print_job("before", datetime.now(UTC) - timedelta(hours=1), {"billed_sides": 50})  # not deducted
     opened = _open(client, device, media="A4")
     assert opened["meter"]["opening"]["copy_counters"] == ["total"]
     number = opened["id"]
     client.post(f"/tickets/{number}/start")
     lab.copies(device, 17)  # 12 copied + 5 printed: the total counter cannot tell them apart
-    print_job("during", datetime.now(UTC), 5)
+    print_job("during", datetime.now(UTC), {"billed_sides": 1})
+    # Typed in by staff in the short form: 2 pages, 2 copies -- 4 sides, read by the decoder that
+    # bills it (they used to be deducted as 0: the payload has no billed_sides key).
+    print_job("typed in", datetime.now(UTC), {"pages": 2, "copies": 2, "media": "A4"})
     done = client.post(f"/tickets/{number}/finish")
 
     assert done["meter"]["count"]["counters"] == {"total": 17}
