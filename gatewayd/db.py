@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import gatewayd
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+Q = TypeVar("Q", bound=Select[Any])
+
+
+def in_period(query: Q, column: Any, since: datetime | None, until: datetime | None) -> Q:
+    """``query`` narrowed to ``since <= column < until``; a missing bound does not narrow."""
+    if since:
+        query = query.where(column >= since)
+    if until:
+        query = query.where(column < until)
+    return query
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

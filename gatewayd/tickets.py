@@ -22,6 +22,7 @@ from gatewayd.billing.receipts import Payment as ReceiptPayment, Receipt as Rece
 from gatewayd.billing.receipts import ReceiptKind as DocumentKind
 from gatewayd.billing.usage import Service
 from gatewayd.audit import Caller
+from gatewayd.db import in_period
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.models import (
     ChargeLine,
@@ -249,10 +250,7 @@ def listing(
         query = query.where(Ticket.kind == kind)
     if company:
         query = query.where(Ticket.tenant_id == tenants.find(session, company).id)
-    if since:
-        query = query.where(Ticket.created_at >= since)
-    if until:
-        query = query.where(Ticket.created_at < until)
+    query = in_period(query, Ticket.created_at, since, until)
     return query
 
 

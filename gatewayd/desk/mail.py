@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gatewayd import audit, tenants
 from gatewayd.audit import Caller
+from gatewayd.db import in_period
 from gatewayd.desk.common import iso
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.faxing.notify import run_after_commit
@@ -184,10 +185,7 @@ def listing(*, state: str | None = None, kind: str | None = None, since: datetim
         query = query.where(MailItem.state == state)
     if kind:
         query = query.where(MailItem.kind == kind)
-    if since:
-        query = query.where(MailItem.received_at >= since)
-    if until:
-        query = query.where(MailItem.received_at < until)
+    query = in_period(query, MailItem.received_at, since, until)
     return query
 
 

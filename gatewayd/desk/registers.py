@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from gatewayd import audit, tickets
 from gatewayd.audit import DAEMON, Caller
+from gatewayd.db import in_period
 from gatewayd.desk.common import iso, utc
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.models import Ticket, TicketKind, TicketState, TypingFile
@@ -113,10 +114,7 @@ ORDER = (Ticket.created_at, Ticket.id)
 def _day_tickets(kind: TicketKind, since: datetime | None, until: datetime | None) -> Select[tuple[Ticket]]:
     query = select(Ticket).where(Ticket.kind == kind.value).options(selectinload(Ticket.tenant),
                                                                     selectinload(Ticket.charges))
-    if since:
-        query = query.where(Ticket.created_at >= since)
-    if until:
-        query = query.where(Ticket.created_at < until)
+    query = in_period(query, Ticket.created_at, since, until)
     return query
 
 

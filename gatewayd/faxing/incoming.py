@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from gatewayd import audit, events, tenants, tickets
 from gatewayd.audit import DAEMON, Caller
+from gatewayd.db import in_period
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.faxing import jobs, notify
 from gatewayd.faxing.charges import ReceivedFax, decode_call
@@ -224,10 +225,7 @@ def listing(session: Session, *, state: str | None = None, since: datetime | Non
     query = select(FaxIncoming).options(joinedload(FaxIncoming.tenant), joinedload(FaxIncoming.ticket))
     if state:
         query = query.where(FaxIncoming.state == state)
-    if since:
-        query = query.where(FaxIncoming.received_at >= since)
-    if until:
-        query = query.where(FaxIncoming.received_at < until)
+    query = in_period(query, FaxIncoming.received_at, since, until)
     return query
 
 

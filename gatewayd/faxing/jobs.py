@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, joinedload
 from drivers.fax.record import HangupCode
 from gatewayd import audit, tickets
 from gatewayd.audit import Caller
+from gatewayd.db import in_period
 from gatewayd.errors import Conflict, NotFound
 from gatewayd.models import (
     ChargeLine,
@@ -265,10 +266,7 @@ def listing(session: Session, *, ticket: str | None = None, state: str | None = 
         query = query.where(FaxJob.ticket_id == tickets.find(session, ticket).id)
     if state:
         query = query.where(FaxJob.state == state)
-    if since:
-        query = query.where(FaxJob.created_at >= since)
-    if until:
-        query = query.where(FaxJob.created_at < until)
+    query = in_period(query, FaxJob.created_at, since, until)
     return query
 
 
