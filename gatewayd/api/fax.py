@@ -195,6 +195,13 @@ def list_requests(api: Api, call: Call) -> Response:
                       FaxNotifyRequest.id)
 
 
+def cancel_request(api: Api, call: Call) -> dict[str, Any]:
+    with api.ledger.transaction() as s:
+        request = incoming.find_request(s, call.params["id"], lock=True)
+        return incoming.request_view(incoming.cancel_request(s, call.caller, api.ledger.clock(), request,
+                                                             call.body.get("reason", "")))
+
+
 def register_out(api: Api, call: Call) -> Response:
     since, until = _day(api, call.query.get("date"))
     return pages.page(api, call, lambda s: jobs.listing(s, since=since, until=until),
@@ -247,6 +254,8 @@ ROUTES: list[Route] = [
                                note={"type": "string", "maxLength": 500})),
     Route("GET", "/fax/notify-requests", "Notify-me requests", list_requests,
           query={"state": {"type": "string", "enum": ["open", "matched", "cancelled"]}, **pages.PAGE}),
+    Route("POST", "/fax/notify-requests/{id:int}/cancel", "The guest no longer wants to be told (409 once a fax "
+          "answered it or it is cancelled)", cancel_request, body=obj(reason={"type": "string", "maxLength": 500})),
     Route("GET", "/fax/register/out", "The outgoing fax register (发报记录本) for a day", register_out,
           query={"date": DATE, **pages.PAGE}),
     Route("GET", "/fax/register/in", "The incoming fax register (进报记录本) for a day", register_in,

@@ -161,6 +161,16 @@ async def add_notify_request(desk: Desk, request: Request) -> Response:
     return RedirectResponse("/fax/notify-requests", status_code=303)
 
 
+async def cancel_notify_request(desk: Desk, request: Request) -> Response:
+    """The guest no longer wants to be told (POST /fax/notify-requests/{id}/cancel); a refusal shows on the list."""
+    request_id = request.path_params["id"]
+    try:
+        await desk.call(request.scope["login"], "POST", f"/fax/notify-requests/{request_id}/cancel", {})
+    except Refusal as err:
+        return await notify_requests(desk, request, err.status, errors={"cancel": err.detail})
+    return RedirectResponse("/fax/notify-requests", status_code=303)
+
+
 # -- registers --------------------------------------------------------------------------------
 
 async def register(desk: Desk, request: Request) -> Response:
@@ -183,5 +193,6 @@ ROUTES = [
     Route("/fax/incoming/{id:int}/pages/{page:int}.png", page(page_image)),
     Route("/fax/notify-requests", page(notify_requests)),
     Route("/fax/notify-requests", page(add_notify_request), methods=["POST"]),
+    Route("/fax/notify-requests/{id:int}/cancel", page(cancel_notify_request), methods=["POST"]),
     Route("/fax/register/{which}", page(register)),
 ]

@@ -100,6 +100,19 @@ def notify_me(args: argparse.Namespace, client: Client) -> Result:
     return request, f"request {request['id']}: {request['guest_name']} ({request['phone']}) is called about {target}"
 
 
+def notify_requests(args: argparse.Namespace, client: Client) -> Result:
+    items = client.listing("/fax/notify-requests", everything=args.all, state=args.state)
+    rows = [(r["id"], local(r["created_at"]), r["guest_name"], r["phone"], r["company"] or "", r["sender"],
+             r["state"], r["created_by"]) for r in items.rows]
+    return listed(args, items, render(["request", "asked", "guest", "phone", "company", "from", "state", "staff"],
+                                      rows))
+
+
+def notify_cancel(args: argparse.Namespace, client: Client) -> Result:
+    request = client.post(f"/fax/notify-requests/{args.request}/cancel", {"reason": args.reason or ""})
+    return request, f"request {request['id']}: {request['guest_name']} will not be called (cancelled)"
+
+
 def register_view(args: argparse.Namespace, client: Client) -> Result:
     # A register is the day's whole book: every page of it.
     if args.out:
@@ -167,6 +180,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sender", help="or a fax from this number / station id")
     p.add_argument("--note")
     p.set_defaults(handler=notify_me)
+    p = fax.add_parser("notify-requests", help="the notify-me requests (open ones by default)")
+    p.add_argument("--state", choices=["open", "matched", "cancelled"], default="open")
+    p.add_argument("--all", action="store_true", help=ALL)
+    p.set_defaults(handler=notify_requests)
+    p = fax.add_parser("notify-cancel", help="the guest no longer wants to be told: cancel a notify-me request")
+    p.add_argument("request", type=int)
+    p.add_argument("--reason")
+    p.set_defaults(handler=notify_cancel)
     p = fax.add_parser("register", help="the fax registers: --out 发报记录本, --in 进报记录本")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--out", action="store_true")

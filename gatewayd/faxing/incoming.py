@@ -120,8 +120,9 @@ def _match_request(session: Session, now: datetime, entry: FaxIncoming) -> None:
     """The oldest open "notify me" request this fax answers: for its tenant, or from its sender."""
     if entry.notify_request_id is not None:
         return
+    # Locked: a request staff cancel at this moment is either matched first or stays cancelled.
     for request in session.scalars(select(FaxNotifyRequest).where(FaxNotifyRequest.state == "open")
-                                   .order_by(FaxNotifyRequest.id)):
+                                   .order_by(FaxNotifyRequest.id).with_for_update()):
         for_tenant = request.tenant_id is not None and request.tenant_id == entry.tenant_id
         sender = _bare(request.sender)
         from_sender = bool(sender) and sender in (_bare(entry.remote_station_id) + "|" + _bare(entry.caller_id))
@@ -195,6 +196,31 @@ def add_request(session: Session, caller: Caller, now: datetime, *, guest_name: 
     session.flush()
     audit.write(session, caller, now, "fax_in.notify_request", "fax_notify_request", str(request.id), None,
                 {"guest": guest_name, "phone": phone, "company": company, "sender": sender})
+    return request
+
+
+def find_request(session: Session, request_id: int | str, *, lock: bool = False) -> FaxNotifyRequest:
+    query = select(FaxNotifyRequest).where(FaxNotifyRequest.id == int(request_id))
+    request = session.scalars(query.with_for_update() if lock else query).first()
+    if request is None:
+        raise NotFound(f"no notify-me request {request_id} (see `gatewayctl fax notify-requests`)")
+    return request
+
+
+def cancel_request(session: Session, caller: Caller, now: datetime, request: FaxNotifyRequest,
+                   reason: str = "") -> FaxNotifyRequest:
+    """The guest no longer wants to be told: an open request is closed, kept in the list as cancelled.
+    One already answered by a fax (matched) or cancelled is a conflict naming when and by whom."""
+    if request.state == "matched":
+        raise Conflict(f"notify-me request {request.id} was already answered by a fax at "
+                       f"{_iso(request.matched_at)}: nothing to cancel")
+    if request.state == "cancelled":
+        raise Conflict(f"notify-me request {request.id} is already cancelled")
+    request.state = "cancelled"
+    session.flush()
+    audit.write(session, caller, now, "fax_in.notify_cancel", "fax_notify_request", str(request.id),
+                {"state": "open"}, {"state": "cancelled", "reason": reason})
+    log.info("fax.notify_cancelled", request=request.id, guest=request.guest_name)
     return request
 
 

@@ -168,3 +168,7 @@ def test_a_notify_me_request_taken_in_chinese(console: Console, page) -> None:  
     assert _("open") in page.locator("#notify-requests tbody tr").first.inner_text()
     [request] = console.daemon.client().get("/fax/notify-requests")
     assert (request["guest_name"], request["phone"], request["company"]) == ("赵先生", "13900001111", "Acme Trading Ltd")
+    # He no longer wants to be told: the row's button cancels it, and it leaves the open list.
+    page.locator(f'[data-cancel-request="{request["id"]}"]').click()
+    page.locator("#notify-requests", has_text=_("No requests.")).wait_for()
+    assert console.daemon.client().get("/fax/notify-requests")[0]["state"] == "cancelled"

@@ -318,3 +318,12 @@ def test_a_notify_me_request_is_taken_and_listed_through_the_apis_route(console:
     listing = client.get("/fax/notify-requests")
     assert listing.status_code == 200 and f'data-request="{request["id"]}"' in listing.text
     assert client.post("/fax/notify-requests", data={"guest_name": "x", "phone": "1"}).status_code == 403  # no token
+    cancel = f"/fax/notify-requests/{request['id']}/cancel"
+    assert client.post(cancel, data={}).status_code == 403  # no token: refused, the request still open
+    assert console.daemon.client().get("/fax/notify-requests")[0]["state"] == "open"
+    cancelled = client.post(cancel, data={"csrftoken": token})
+    assert cancelled.status_code == 303 and cancelled.headers["location"] == "/fax/notify-requests"
+    assert console.daemon.client().get("/fax/notify-requests")[0]["state"] == "cancelled"
+    assert f'data-request="{request["id"]}"' not in client.get("/fax/notify-requests").text  # open ones listed
+    again = client.post(cancel, data={"csrftoken": token})
+    assert again.status_code == 409 and "already cancelled" in again.text  # the API's reason, on the page
