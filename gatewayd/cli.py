@@ -138,7 +138,8 @@ def cmd_modem_probe(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """gatewayd's command line (also the source of its man page, gatewayd.manpage)."""
     parser = argparse.ArgumentParser(prog="gatewayd", description="Business-centre gateway daemon")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -158,12 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     with_config(restore)
     restore.set_defaults(func=cmd_restore)
     check = commands.add_parser("check-config", help="validate a configuration file")
-    check.add_argument("path")
+    check.add_argument("path", help="the configuration file (TOML)")
     check.set_defaults(func=cmd_check_config)
 
     rates = commands.add_parser("rates", help="the price list").add_subparsers(dest="action", required=True)
     rates_check = rates.add_parser("check", help="validate the configuration and print the rate table in force")
-    rates_check.add_argument("--config", default=str(config_mod.DEFAULT_PATH))
+    rates_check.add_argument("--config", default=str(config_mod.DEFAULT_PATH), help="configuration file (TOML)")
     rates_check.add_argument("--at", help="ISO time with offset (default now)")
     rates_check.set_defaults(func=cmd_rates_check)
 
@@ -172,11 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     modem_probe.add_argument("port", help="device (/dev/ttyS0) or pyserial URL")
     modem_probe.add_argument("--name", default="fax1", help="the modem's name in the table")
     modem_probe.add_argument("--lock-dir", default="/var/lock", help="UUCP lock directory")
-    modem_probe.add_argument("--baudrate", type=int, default=115200)
-    modem_probe.add_argument("--flow", choices=("rtscts", "xonxoff", "none"), default="rtscts")
+    modem_probe.add_argument("--baudrate", type=int, default=115200, help="serial speed (default 115200)")
+    modem_probe.add_argument("--flow", choices=("rtscts", "xonxoff", "none"), default="rtscts",
+                             help="flow control (default rtscts)")
     modem_probe.set_defaults(func=cmd_modem_probe)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     try:
         return args.func(args)
     except config_mod.ConfigError as err:

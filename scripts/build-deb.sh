@@ -13,6 +13,8 @@ outdir=$(realpath "${1:-$top}")
 wheelhouse=$(realpath -m "${WHEELHOUSE:-$top/build/wheelhouse}")
 pip=("$top/.venv/bin/python" -m pip --disable-pip-version-check)
 
+# Dates written into the package (changelog, man pages) are the last commit's: a rebuild is the same.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 version=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' gatewayd/__init__.py)
 arch=$(dpkg --print-architecture)
 stage=$top/build/deb/gatewayd_${version}_$arch
@@ -70,8 +72,18 @@ install -D -m 0644 debian/copyright "$doc/copyright"
     echo
     echo "  * Built from git $(git rev-parse --short HEAD 2>/dev/null || echo 'source tree')."
     echo
-    echo " -- gatewayd maintainers <gatewayd@lists.gatewayd.example>  $(date -R -d "@${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")"
+    echo " -- gatewayd maintainers <gatewayd@lists.gatewayd.example>  $(date -R -d "@$SOURCE_DATE_EPOCH")"
 } | gzip -9n > "$doc/changelog.gz"
+# gatewayd(8) and gatewayctl(1), written from the packaged programs' own parsers (gatewayd/manpage.py)
+# by the packaged venv itself (-I: not this checkout's sources; -B: no bytecode left in the venv).
+pages=$top/build/man
+rm -rf "$pages"
+"$stage$venv/bin/python" -I -B -m gatewayd.manpage "$pages" >/dev/null
+for page in "$pages"/*.[1-8]; do
+    install -d "$stage/usr/share/man/man${page##*.}"
+    gzip -9n -c "$page" > "$stage/usr/share/man/man${page##*.}/$(basename "$page").gz"
+done
+chmod 0644 "$stage"/usr/share/man/man*/*.gz
 install -D -m 0644 debian/lintian-overrides "$stage/usr/share/lintian/overrides/gatewayd"
 
 # 3. Control files.

@@ -200,7 +200,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=pay)
 
     ev = sub.add_parser("events", help="device events").add_subparsers(dest="action", required=True)
-    el = ev.add_parser("list")
+    el = ev.add_parser("list", help="stored device events (--unattributed: on no ticket yet)")
     el.add_argument("--unattributed", action="store_true")
     for option in ("--kind", "--device", "--ticket"):
         el.add_argument(option)
@@ -220,10 +220,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     et.set_defaults(handler=events_attach)
 
     tenant = sub.add_parser("tenant", help="tenant roster").add_subparsers(dest="action", required=True)
-    tl = tenant.add_parser("list")
+    tl = tenant.add_parser("list", help="the roster")
     tl.add_argument("--all", action="store_true", help=ALL)
     tl.set_defaults(handler=tenant_list)
-    ta = tenant.add_parser("add")
+    ta = tenant.add_parser("add", help="add a tenant company to the roster")
     ta.add_argument("company")
     for option in ("--rooms", "--contact", "--phone", "--email"):
         ta.add_argument(option, default="")

@@ -183,9 +183,12 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_lintian_finds_no_errors(package: Path) -> None:
-    result = _run("lintian", "--fail-on", "error", "--tag-display-limit", "0", str(package), check=False)
+    result = _run("lintian", "--fail-on", "error", "--display-info", "--tag-display-limit", "0", str(package),
+                  check=False)
     assert result.returncode == 0, result.stdout
     assert not [line for line in result.stdout.splitlines() if line.startswith("E:")]
+    # gatewayd(8) and gatewayctl(1) are there, and lintian's man checks (man --warnings, whatis) pass
+    assert not [line for line in result.stdout.splitlines() if "manual-page" in line or "manpage" in line]
 
 
 def test_install_run_upgrade_downgrade_and_purge(package: Path, clean_machine: None, tmp_path: Path) -> None:
@@ -203,6 +206,14 @@ def test_install_run_upgrade_downgrade_and_purge(package: Path, clean_machine: N
         assert (oct(st.st_mode & 0o777), grp.getgrgid(st.st_gid).gr_name) == ("0o640", "gatewayd")
     assert "gatewayd-staff" in [g.gr_name for g in grp.getgrall() if "gatewayd" in g.gr_mem]
     assert STATE.is_dir() and pwd.getpwnam("gatewayd").pw_uid != 0
+
+    # man gatewayctl, man gatewayd: found where man looks, and shown without a warning
+    for section, program in (("1", "gatewayctl"), ("8", "gatewayd")):
+        assert _run("man", "-w", program).stdout.strip() == f"/usr/share/man/man{section}/{program}.{section}.gz"
+        shown = subprocess.run(["man", "--warnings", section, program], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, "LC_ALL": "C.UTF-8", "MANWIDTH": "80"})
+        assert (shown.returncode, shown.stderr) == (0, ""), shown.stderr
+        assert "\nEXIT STATUS\n" in shown.stdout
 
     # systemd-analyze verify, on the installed units and the installed paths
     for unit in (UNIT, NIGHTLY, NIGHTLY.with_suffix(".timer")):
