@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gatewayd import audit, sequences, tenants
@@ -22,7 +22,7 @@ from gatewayd.billing.receipts import Payment as ReceiptPayment, Receipt as Rece
 from gatewayd.billing.receipts import ReceiptKind as DocumentKind
 from gatewayd.billing.usage import Service
 from gatewayd.audit import Caller
-from gatewayd.db import in_period
+from gatewayd.db import among, in_period
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.models import (
     ChargeLine,
@@ -170,7 +170,7 @@ def list_view(session: Session, rows: list[Any]) -> list[dict[str, Any]]:
     for model in (ChargeLine, Payment, Receipt):
         by_ticket: dict[int, list[Any]] = {i: [] for i in ids}
         if ids:
-            query = select(model.__table__).where(model.ticket_id.in_(bindparam("ids", expanding=True)))
+            query = select(model.__table__).where(among(model.ticket_id, "ids", session))
             for part in connection.execute(query.order_by(model.id), {"ids": ids}):
                 by_ticket[part.ticket_id].append(part)
         parts[model] = by_ticket

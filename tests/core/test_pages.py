@@ -41,10 +41,12 @@ class Site:
         self.executor = ThreadPoolExecutor(1)
         self.api = Api(self.ledger, self.executor, staff_api.routes())
         self.statements = 0
+        self.texts: list[str] = []
         event.listen(self.engine, "before_cursor_execute", self._count)
 
-    def _count(self, *_: Any) -> None:
+    def _count(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.statements += 1
+        self.texts.append(statement)
 
     def get(self, target: str) -> Response:
         return asyncio.run(self.api.handle(Request("GET", target, {}, b"", DESK, 0)))
@@ -153,6 +155,20 @@ def test_listing_takes_the_same_number_of_queries_whatever_the_page_size(site: S
             counts.append(site.statements)
         assert counts[0] == counts[1], f"{path}: {counts[0]} queries for 5 rows, {counts[1]} for 50"
         assert counts[0] <= 8, f"{path}: {counts[0]} queries"
+
+
+def test_a_ticket_page_is_the_same_statements_whatever_its_size_on_postgresql(site: Site) -> None:
+    """psycopg prepares a statement it has run a few times; a page whose text grew with its rows
+    (one placeholder per ticket) would be parsed afresh on every request."""
+    if site.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no array parameters; its IN list grows with the page")
+    busy_day(site, 12)
+    texts = []
+    for limit in (3, 10):
+        site.texts = []
+        assert len(json.loads(site.get(f"/tickets?limit={limit}").body)) == limit
+        texts.append(site.texts)
+    assert texts[0] == texts[1]
 
 
 def fax_day(site: Site, count: int) -> None:
