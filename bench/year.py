@@ -1,6 +1,7 @@
 """A year of a busy site: the monthly report, lists and the index migration on a generated ledger.
 
     .venv/bin/python bench/year.py [--scale 1.0] [--only sqlite|postgresql] [--keep]
+    .venv/bin/python bench/year.py --database URL [--scale 1.0]    # measure a kept year again
 
 ``--scale 1`` is one year of one busy site (issue 15): 100,000 tickets with about 154k charge
 lines, 1.0 M copier readings on 20 copiers (one every ~10 min), 50k print jobs, 20k fax calls and
@@ -368,7 +369,8 @@ def _database_mb(engine: Engine) -> float:
         return Path(engine.url.database).stat().st_size / 2**20  # type: ignore[arg-type]
 
 
-def measure(label: str, url: str, scale: float, directory: Path) -> None:
+def build(label: str, url: str, scale: float) -> None:
+    """Write the year into ``url`` and time the indexes of migrations 0004 and 0007 on it."""
     engine = db.make_engine(url)
     db.migrate(engine)
     indexes = [ix for table in Base.metadata.sorted_tables for ix in table.indexes if ix.name in YEAR_INDEXES]
@@ -388,6 +390,12 @@ def measure(label: str, url: str, scale: float, directory: Path) -> None:
         index.create(engine)
     print(f"{label:10s} the indexes of migrations 0004 and 0007 ({len(indexes)} CREATE INDEX): "
           f"{time.perf_counter() - t:.1f} s", flush=True)
+    engine.dispose()
+
+
+def measure(label: str, url: str, scale: float, directory: Path) -> None:
+    """The figures on a year already in ``url`` (written by ``build`` at this ``scale``)."""
+    engine = db.make_engine(url)
     floor = floors(engine, scale)
     month, day_start = reported(scale)
     engine.dispose()
@@ -428,10 +436,22 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1 = a year of a busy site; 0.25 = a quarter")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--keep", action="store_true", help="keep the SQLite database (its path is printed)")
+    parser.add_argument("--database", help="measure again a year written before (a --keep database, or one on a "
+                        "PostgreSQL server you keep), at the --scale it was written with; nothing is generated")
     args = parser.parse_args()
+    if args.database:
+        label = "postgresql" if args.database.startswith("postgresql") else "sqlite"
+        directory = Path(tempfile.mkdtemp(prefix="gatewayd-year-"))
+        try:
+            measure(label, args.database, args.scale, directory)
+        finally:
+            shutil.rmtree(directory)
+        return
     if args.only != "postgresql":
         directory = Path(tempfile.mkdtemp(prefix="gatewayd-year-"))
-        measure("sqlite", f"sqlite:///{directory / 'year.sqlite3'}", args.scale, directory)
+        url = f"sqlite:///{directory / 'year.sqlite3'}"
+        build("sqlite", url, args.scale)
+        measure("sqlite", url, args.scale, directory)
         if args.keep:
             print(f"kept {directory / 'year.sqlite3'}")
         else:
@@ -441,7 +461,9 @@ def main() -> None:
         pg.start()
         directory = Path(tempfile.mkdtemp(prefix="gatewayd-year-"))
         try:
-            measure("postgresql", pg.new_database(), args.scale, directory)
+            url = pg.new_database()
+            build("postgresql", url, args.scale)
+            measure("postgresql", url, args.scale, directory)
         finally:
             pg.stop()
             shutil.rmtree(directory)
