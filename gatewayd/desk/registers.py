@@ -96,8 +96,17 @@ def file_view(row: TypingFile) -> dict[str, Any]:
 
 
 def files(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
-    return [file_view(r) for r in session.scalars(select(TypingFile).where(TypingFile.ticket_id == ticket.id)
-                                                  .order_by(TypingFile.id))]
+    return files_of(session, [ticket])[ticket.id]
+
+
+def files_of(session: Session, found: list[Ticket]) -> dict[int, list[dict[str, Any]]]:
+    """Each ticket's kept files, in one query for any number of tickets."""
+    kept: dict[int, list[dict[str, Any]]] = {t.id: [] for t in found}
+    if found:
+        for row in session.scalars(select(TypingFile).where(TypingFile.ticket_id.in_(list(kept)))
+                                   .order_by(TypingFile.id)):
+            kept[row.ticket_id].append(file_view(row))
+    return kept
 
 
 # ---------------------------------------------------------------------------- the registers
@@ -137,8 +146,9 @@ def copy_tickets(since: datetime | None, until: datetime | None) -> Select[tuple
 
 def typing_lines(session: Session, found: list[Ticket]) -> list[dict[str, Any]]:
     out = []
+    every = files_of(session, found)
     for ticket in found:
-        kept = files(session, ticket)
+        kept = every[ticket.id]
         out.append({**_common(ticket), "pages": int(_lines(ticket, "typing.")),
                     "printed_sides": int(_lines(ticket, "print.prices")),
                     "files": kept, "keep_until": max((f["keep_until"] or "" for f in kept), default="") or None})

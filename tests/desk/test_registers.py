@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event
 
 from gatewayd.desk import registers
 from tests.conftest import Daemon, write_config
@@ -97,6 +99,28 @@ def test_typing_and_copy_registers_per_day(desk: Desk) -> None:
     assert [(c["ticket"], c["customer"], c["media"], c["sets"], c["sides"], c["charged"]) for c in copies] == [
         (copy["id"], "王女士", "A4", "2", 20, "10.00")]
     assert desk.get("/registers/copy", date="2026-12-01") == []
+
+
+def test_the_typing_register_takes_the_same_queries_for_a_busy_day_as_for_a_quiet_one(desk: Desk) -> None:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    counts = []
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        for day, tickets in (("2026-11-30", 2), ("2026-12-01", 6)):
+            for _ in range(tickets):
+                number = _typing_ticket(desk)
+                desk.post(f"/tickets/{number}/typing-files", {"filename": "memo.txt", "content_base64": DOC})
+            statements.clear()
+            assert len(desk.get("/registers/typing", date=day)) == tickets
+            counts.append(len(statements))
+            desk.advance(days=1)
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert counts[0] == counts[1], f"{counts[0]} queries for 2 tickets, {counts[1]} for 6"
 
 
 def test_the_daemon_deletes_a_file_nobody_kept_once_its_ticket_closes(tmp_path: Path, db_url: str) -> None:
