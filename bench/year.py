@@ -14,8 +14,9 @@ dropped while the year is written, then built again and timed: what the upgrade 
 Figures, each beside its floor measured in the same run on the same database:
 - ``GET /reports/monthly/2026-06`` (JSON, CSV, HTML) through a real daemon, best of 3, and the
   daemon's peak RSS (VmHWM) — beside the plain SQL queries one per aggregate;
-- ``GET /tickets`` for one busy day, ``GET /events`` and ``GET /audit`` first pages — beside
-  the bare ``SELECT`` of the same rows;
+- ``GET /tickets`` for one busy day and its first page, ``GET /events`` and ``GET /audit`` first
+  pages, the day's fax registers (out, in) and typing and copy registers — beside the bare
+  ``SELECT`` of the same rows;
 - the time those migrations' CREATE INDEX statements take on the year, and the daemon's start.
 """
 
@@ -39,13 +40,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, Table, insert, text  # noqa: E402
 
-from gatewayd import db  # noqa: E402
+from drivers.fax.record import (  # noqa: E402
+    CallStatus,
+    Direction,
+    FaxCall,
+    HangupCause,
+    HangupCode,
+    PageAttempt,
+    PageResult,
+    PageStatus,
+)
+from gatewayd import db, events  # noqa: E402
 from gatewayd.models import (  # noqa: E402
     AuditEntry,
     Base,
     ChargeLine,
     Counter,
     DeviceEvent,
+    FaxIncoming,
+    FaxJob,
     Payment,
     Receipt,
     Tenant,
@@ -58,8 +71,11 @@ YEAR = 2026
 BATCH = 5_000
 COPIERS = 20
 PRINTERS = ("desk-laser", "lobby-colour", "ps")
-DESTINATIONS = [("+852", "Hong Kong 香港"), ("+1", "USA/Canada"), ("+81", "Japan 日本"), ("+86", "China 中国"),
-                ("+886", "Taiwan 台湾"), ("+49", "Germany"), ("+44", "United Kingdom"), ("+65", "Singapore")]
+#: (prefix, region, name, a number there as the desk dials it)
+DESTINATIONS = [("+852", "HK", "Hong Kong 香港", "00852 2523 0000"), ("+1", "US", "USA/Canada", "001 212 555 0100"),
+                ("+81", "JP", "Japan 日本", "0081 3 3224 0000"), ("+86", "CN", "China 中国", "010 6552 0000"),
+                ("+886", "TW", "Taiwan 台湾", "00886 2 2311 0000"), ("+49", "DE", "Germany", "0049 30 2000 0000"),
+                ("+44", "GB", "United Kingdom", "0044 20 7946 0000"), ("+65", "SG", "Singapore", "0065 6225 0000")]
 #: ticket kinds with their share of the year's tickets
 KINDS = (("copy", 0.30), ("print", 0.25), ("fax_out", 0.16), ("fax_in", 0.04), ("errand", 0.15), ("other", 0.10))
 SYSTEM = "gatewayd"
@@ -142,6 +158,25 @@ def _line(rows: Rows, ticket: tuple[int, str], at: datetime, description: str, q
     return amount
 
 
+def _params(kind: str, rng: random.Random) -> dict[str, Any]:
+    if kind == "copy":
+        return {"media": "A4"}
+    if kind == "print" and rng.random() < 0.3:  # typed at the desk, then printed: the typing register
+        return {"service": "typing"}
+    return {}
+
+
+def _call(call_id: str, direction: Direction, at: datetime, seconds: int, pages: int, **fields: Any) -> dict[str, Any]:
+    """A fax call's payload as the daemon stores it: a driver's ``FaxCall`` through ``events.from_driver``."""
+    good = PageStatus.CONFIRMED if direction is Direction.OUTGOING else PageStatus.RECEIVED_GOOD
+    results = tuple(PageResult(n, (PageAttempt(1, good, 14400, "fine"),), True, False) for n in range(1, pages + 1))
+    call = FaxCall(device="modem-1", occurred_at=at, call_id=call_id, direction=direction, status=CallStatus.COMPLETED,
+                   hangup=HangupCause(HangupCode.NORMAL, "normal clearing", "E"),
+                   dialled_at=at - timedelta(seconds=seconds + 20), connected_at=at - timedelta(seconds=seconds),
+                   hung_up_at=at, duration_s=float(seconds), bit_rate=14400, resolution="fine", pages=results, **fields)
+    return events.from_driver(call).payload
+
+
 def span(scale: float) -> tuple[datetime, datetime]:
     start = datetime(YEAR, 1, 1, tzinfo=ZONE)
     return start, start + timedelta(days=max(1, round(365 * scale)))
@@ -212,7 +247,7 @@ def generate(engine: Engine, scale: float, audited_events: bool = True) -> dict[
         state = "cancelled" if cancelled else "settled"
         ticket_id = rows.add(
             Ticket, number=number, kind=kind, state=state, tenant_id=tenant, room="", guest_name="" if tenant else "Guest",
-            guest_phone="", device=device, params={"media": "A4"} if kind == "copy" else {}, quoted_total=None,
+            guest_phone="", device=device, params=_params(kind, rng), quoted_total=None,
             note="", reason="customer left" if cancelled else "", signed_by="", opened_by=rng.choice(STAFF),
             created_at=opened, updated_at=done, completed_at=None if cancelled else done,
             settled_at=None if cancelled else done, version=5,
@@ -240,12 +275,19 @@ def generate(engine: Engine, scale: float, audited_events: bool = True) -> dict[
                                "print.prices[A4 mono]", {"sides": sides}, event_id)
         elif kind == "fax_out":
             fax_calls += 1
-            code, name = rng.choice(DESTINATIONS)
+            code, region, name, dial = rng.choice(DESTINATIONS)
             seconds = rng.randrange(30, 400)
             billed = -(-seconds // 60) * 60
-            payload = {"call_id": f"out-{fax_calls}", "direction": "outgoing", "status": "completed",
-                       "duration_s": seconds, "pages": [{"number": 1, "delivered": True}], "ticket_ref": number}
-            event_id = _event(rows, "fax_call", "modem-1", f"out-{fax_calls}", done, payload, ticket, audited_events)
+            pages = rng.randrange(1, 6)
+            call_id = f"out-{fax_calls}"
+            job_id = rows.add(FaxJob, ticket_id=ticket_id, modem="modem-1", number=dial, dial=dial.replace(" ", ""),
+                              e164=code + dial.replace(" ", "")[len(code) + 1:], region=region, documents="letter.pdf",
+                              spool="", pages=pages, pages_delivered=pages, delivered={"pages": list(range(1, pages + 1))},
+                              state="done", tries=1, next_try_at=None, reason="", last_call_id=call_id,
+                              created_by="alice", created_at=opened, updated_at=done, finished_at=done)
+            payload = _call(call_id, Direction.OUTGOING, done, seconds, pages, number=dial.replace(" ", ""),
+                            remote_station_id=f"{code} 555 {fax_calls:04d}", pages_requested=pages, job_id=str(job_id))
+            event_id = _event(rows, "fax_call", "modem-1", call_id, done, payload, ticket, audited_events)
             total += _line(rows, ticket, done, f"{code} {name}, {billed // 60} min", billed // 60, "min",
                            Decimal("6.00"), f"fax_out.destinations[{code}]", {"billed_s": billed}, event_id)
             total += _line(rows, ticket, done, "connect fee", 1, "call", Decimal("2.00"), "fax_out.connect_fee", {},
@@ -279,9 +321,19 @@ def generate(engine: Engine, scale: float, audited_events: bool = True) -> dict[
         _event(rows, "print_job", printer, f"cups/{printer}/{prints}", at, payload, None, audited_events)
     for at in _business_times(rng, round(20_000 * scale) - fax_calls, start, end):
         fax_calls += 1
-        pages = [{"number": p, "delivered": True} for p in range(1, rng.randrange(2, 6))]
-        payload = {"call_id": f"in-{fax_calls}", "direction": "incoming", "status": "completed", "pages": pages}
-        _event(rows, "fax_call", "modem-1", f"in-{fax_calls}", at, payload, None, audited_events)
+        call_id, pages, sender = f"in-{fax_calls}", rng.randrange(1, 5), rng.choice(DESTINATIONS)
+        payload = _call(call_id, Direction.INCOMING, at, rng.randrange(30, 200), pages, number="6288 0000",
+                        caller_id=sender[3].replace(" ", ""), remote_station_id=f"{sender[0]} 555 {fax_calls:04d}",
+                        document_path=f"/var/spool/gatewayd/fax/in/{call_id}.tif")
+        _event(rows, "fax_call", "modem-1", call_id, at, payload, None, audited_events)
+        # Most are the tenants' (assigned by a route), a few wait unclaimed (待查) until archived.
+        tenant = rng.choice(tenants) if rng.random() < 0.9 else None
+        rows.add(FaxIncoming, call_id=call_id, device="modem-1", received_at=at, called_number="62880000",
+                 caller_id=payload["caller_id"], remote_station_id=payload["remote_station_id"], pages=pages,
+                 call_status="completed", document_path=payload["document_path"],
+                 state="assigned" if tenant else "archived", tenant_id=tenant, assigned_by="route 1" if tenant else "",
+                 assigned_at=at if tenant else None, called_at=at + timedelta(minutes=10) if tenant else None,
+                 called_by="bob" if tenant else "", archived_at=None if tenant else at + timedelta(days=3))
     for year, last in year_numbers.items():
         rows.add(Counter, name="ticket", year=year, last=last)
     for year, last in receipts.items():
@@ -326,7 +378,30 @@ FLOOR_REPORT = {
         "WHERE occurred_at >= :start AND occurred_at < :end AND kind IN ('print_job', 'fax_call') "
         "GROUP BY kind, attribution"),
 }
-FLOOR_DAY = "SELECT * FROM tickets WHERE created_at >= :start AND created_at < :end ORDER BY id DESC"
+#: The lists timed, each beside the plain SELECT of the same rows: (route, its query for the listed
+#: day or None for a first page, the floor's SQL with :start/:end as the day's bounds).
+LISTS = (
+    ("/tickets", {"limit": 1000}, "SELECT * FROM tickets WHERE created_at >= :start AND created_at < :end ORDER BY id DESC"),
+    ("/tickets", None, "SELECT * FROM tickets ORDER BY id DESC LIMIT 200"),
+    ("/events", None, "SELECT * FROM device_events ORDER BY occurred_at DESC, id DESC LIMIT 200"),
+    ("/audit", None, "SELECT * FROM audit_trail ORDER BY id DESC LIMIT 200"),
+    ("/fax/register/out", {}, "SELECT * FROM fax_jobs WHERE created_at >= :start AND created_at < :end ORDER BY id"),
+    ("/fax/register/in", {},
+     "SELECT * FROM fax_incoming WHERE received_at >= :start AND received_at < :end ORDER BY received_at, id"),
+    ("/registers/typing", {}, "SELECT * FROM tickets WHERE kind = 'print' AND created_at >= :start "
+                              "AND created_at < :end ORDER BY created_at, id"),
+    ("/registers/copy", {}, "SELECT * FROM tickets WHERE kind = 'copy' AND created_at >= :start "
+                            "AND created_at < :end ORDER BY created_at, id"),
+)
+
+
+def _list_query(path: str, query: dict[str, Any] | None, day: datetime) -> dict[str, Any]:
+    """The request's query: the listed day as the route takes it (since/until, or a date), or a first page."""
+    if query is None:
+        return {}
+    if path == "/tickets":
+        return {"since": day.isoformat(), "until": (day + timedelta(days=1)).isoformat(), **query}
+    return {"date": f"{day:%Y-%m-%d}", **query}
 
 
 def _bounds(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
@@ -345,13 +420,8 @@ def floors(engine: Engine, scale: float) -> dict[str, float]:
         for label, sql in FLOOR_REPORT.items():
             out[label] = best(lambda: conn.execute(text(sql), month).all())
         day = _bounds(engine, day_start, day_start + timedelta(days=1))
-        out["tickets of the day"] = best(lambda: conn.execute(text(FLOOR_DAY), day).all())
-        out["first 200 tickets"] = best(lambda: conn.execute(text(
-            "SELECT * FROM tickets ORDER BY id DESC LIMIT 200")).all())
-        out["first 200 events"] = best(lambda: conn.execute(text(
-            "SELECT * FROM device_events ORDER BY occurred_at DESC, id DESC LIMIT 200")).all())
-        out["first 200 audit entries"] = best(lambda: conn.execute(text(
-            "SELECT * FROM audit_trail ORDER BY id DESC LIMIT 200")).all())
+        for n, (_, _, sql) in enumerate(LISTS):
+            out[f"list {n}"] = best(lambda: conn.execute(text(sql), day).all())
     return out
 
 
@@ -409,14 +479,12 @@ def measure(label: str, url: str, scale: float, directory: Path) -> None:
         report = {fmt: best(lambda: client.request_bytes("GET", f"/reports/monthly/{month}{fmt}"))
                   for fmt in ("", "/csv", "/html")}
         rss = _rss_peak_mb(daemon.proc.pid)  # type: ignore[union-attr]
-        day = {"since": day_start.isoformat(), "until": (day_start + timedelta(days=1)).isoformat(), "limit": 1000}
-        day_rows = len(client.get("/tickets", **day))
-        lists = {
-            f"GET /tickets for {day_start:%Y-%m-%d} ({day_rows} tickets)": best(lambda: client.get("/tickets", **day), 5),
-            "GET /tickets (first page, 200)": best(lambda: client.get("/tickets"), 5),
-            "GET /events (first page)": best(lambda: client.get("/events"), 5),
-            "GET /audit (first page)": best(lambda: client.get("/audit"), 5),
-        }
+        lists = {}
+        for n, (path, query, _) in enumerate(LISTS):
+            params = _list_query(path, query, day_start)
+            rows = len(client.get(path, **params))
+            name = f"GET {path} " + (f"for {day_start:%Y-%m-%d} ({rows} rows)" if query is not None else f"first page ({rows})")
+            lists[name] = (best(lambda: client.get(path, **params), 5), floor[f"list {n}"])
     finally:
         daemon.stop(signal.SIGTERM)
     floor_report = sum(v for k, v in floor.items() if k in FLOOR_REPORT)
@@ -424,9 +492,8 @@ def measure(label: str, url: str, scale: float, directory: Path) -> None:
         print(f"{label:10s} GET /reports/monthly/{month}{fmt:6s} {ms:8.1f} ms   "
               f"(floor: {floor_report:.1f} ms for the {len(FLOOR_REPORT)} aggregate queries)")
     print(f"{label:10s} daemon peak RSS {before:.0f} MB before the reports, {rss:.0f} MB after")
-    for (name, ms), floor_name in zip(lists.items(), ("tickets of the day", "first 200 tickets", "first 200 events",
-                                                        "first 200 audit entries")):
-        print(f"{label:10s} {name:40s} {ms:8.1f} ms   (floor: {floor[floor_name]:.1f} ms, plain SELECT)")
+    for name, (ms, floor_ms) in lists.items():
+        print(f"{label:10s} {name:48s} {ms:8.1f} ms   (floor: {floor_ms:.1f} ms, plain SELECT)")
     for name in FLOOR_REPORT:
         print(f"{label:10s}   floor {name}: {floor[name]:.1f} ms")
 
