@@ -11,7 +11,9 @@ Appendix I's sessions)::
 A page answered RTN is an ErrorPage and goes through the modem's ``rtn_policy`` exactly as in
 Class 1 (``t30_model.after_bad_page``). Receiving: ``ATA`` -> +FCO, +FTI, +FCS, OK; per page
 ``AT+FDR`` -> CONNECT, data, DLE ETX, +FPS, +FET, OK; the pages are checked with the same
-``PageChecker`` and stored by the same ``store_pages`` as Class 1 pages.
+``PageChecker`` and copy-quality rule as Class 1 pages (with the modem's line counts), a refused
+one answered with ``AT+FPS=2`` (RTN) before the next ``AT+FDR``; the copies are grouped into
+pages (``pages.received_transmissions``) and stored by ``store_pages`` as in Class 1.
 
 Blocking like ``FaxModem``: one per thread.
 """
@@ -32,7 +34,8 @@ from .channel import ChannelError, FlowControl, ModemTimeout, PortGone, ResultCo
 from .config import ModemConfig
 from .modem import ModemPort, store_pages
 from .frames import Coding, Resolution, Session, Speed, Width
-from .pages import OutgoingPage, PageChecker, PageQuality, ReceivedPage
+from .pages import (OutgoingPage, PageChecker, PageQuality, ReceivedPage, received_page_results,
+                    received_transmissions)
 from .record import (CallStatus, Direction, FaxCall, HangupCause, HangupCode, PageAttempt,
                      PageResult, PageStatus, call_status)
 from .t30_model import RtnMethod, after_bad_page
@@ -305,12 +308,17 @@ class Class2FaxModem(ModemPort):
         call = _Call()
         received: list[ReceivedPage] = []
         cause = self._call(lambda: self._receive(call, checker, received, bound))
+        # A page we answered RTN (+FPS=2) and the sender sent again is one page, as in Class 1.
+        transmissions = received_transmissions(
+            received, {i for i, copy in enumerate(received) if not copy.good})
+        call.pages = list(received_page_results(transmissions))
         path = None
         if received and store_dir is not None:
-            path = str(store_pages(Path(store_dir) / f"{call_id}.tif", received, call.remote_id,
+            path = str(store_pages(Path(store_dir) / f"{call_id}.tif",
+                                   [copies[-1] for copies in transmissions], call.remote_id,
                                    self.wall()))
         bound.info("fax_call", hangup=cause.code.value, reason=cause.reason, remote=call.remote_id,
-                   pages=len(received))
+                   pages=len(transmissions), copies=len(received))
         return self._record(call, cause, call_id, Direction.INCOMING,
                             number=self.config.own_number, document_path=path)
 
@@ -339,20 +347,21 @@ class Class2FaxModem(ModemPort):
                 data = data.translate(_REVERSED)
             reply = self.channel.read_result(self._t(30) + 10)
             responses = call.take(reply.lines, self.fax_class)
-            quality: PageQuality = checker(data, session)
+            report = next((r for r in responses if isinstance(r, class2.PageResult)), None)
+            quality = _with_modem_counts(checker(data, session), report)
             good = self.config.copy_quality.acceptable(quality)
             complete = any(isinstance(r, class2.PostPage) for r in responses)
             received.append(ReceivedPage(data, session, quality, good, complete=complete))
-            status = PageStatus.RECEIVED_GOOD if good else PageStatus.RECEIVED_BAD
-            attempt = PageAttempt(1, status, session.speed.bit_rate, session.resolution.value,
-                                  good_lines=quality.good_lines, bad_lines=quality.bad_lines)
-            call.pages.append(PageResult(len(received), (attempt,), good and complete, not good))
-            bound.info("fax_page", page=len(received), status=status.value,
-                       lines=quality.lines, bad=quality.bad_lines)
+            bound.info("fax_page", copy=len(received), good=good, lines=quality.lines,
+                       bad=quality.bad_lines, modem=report.status.name if report else None)
+            # Our rule is the answer; the modem sends it when we ask for what follows (AT+FDR):
+            # RTN (T.32 +FPS=2 / +FPTS=2) for a page we reject, MCF (=1) for one we take that
+            # the modem's own check would have refused.
+            page_cmd = "+FPS" if self.fax_class is class2.FaxClass.CLASS_2_0 else "+FPTS"
             if not good:
-                # Our quality check rejects it: the modem answers RTN (T.32 +FPS=2 / +FPTS=2).
-                page_cmd = "+FPS" if self.fax_class is class2.FaxClass.CLASS_2_0 else "+FPTS"
                 self.channel.command(f"AT{page_cmd}=2", 5)
+            elif report is not None and report.status is class2.PageStatus.RTN:
+                self.channel.command(f"AT{page_cmd}=1", 5)
             if reply.result is not ResultCode.OK or call.hangup is not None:
                 return self._ended(call, reply.result, f"page {len(received)}")
 
@@ -378,6 +387,18 @@ class Class2FaxModem(ModemPort):
             pages_requested=pages_requested, pages=pages, job_id=job_id,
             document_path=document_path,
         )
+
+
+def _with_modem_counts(quality: PageQuality, report: class2.PageResult | None) -> PageQuality:
+    """Our check of the page's data, and the modem's line counts in its +FPS report: a modem
+    that decodes the line itself hands us its repaired rows (the lab's does, as many do), so
+    only its counts show the rows the line spoiled."""
+    if report is None or report.lines is None or report.bad_lines is None:
+        return quality
+    lines = max(quality.lines, report.lines)
+    bad = max(quality.bad_lines, report.bad_lines)
+    run = max(quality.longest_bad_run, report.consecutive_bad_lines or 0)
+    return PageQuality(lines - bad, bad, run, quality.end_of_page)
 
 
 _FLO = {FlowControl.NONE: 0, FlowControl.XONXOFF: 1, FlowControl.RTSCTS: 2}

@@ -42,7 +42,7 @@ class PageStatus(enum.Enum):
         """Is a page sent and so answered an ErrorPage (错页)? Decided here only: the T.30 sender
         flags its pages by it, and billing reads a stored call's answers by it. (A page we
         *received* is one when a copy of it failed our quality check: rebuilt by ECM it is exact,
-        so its PPRs do not make it one -- ``t30_steps._page_results``.)"""
+        so its PPRs do not make it one -- ``pages.received_page_results``.)"""
         return self in ERROR_ANSWERS
 
 

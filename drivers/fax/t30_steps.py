@@ -3,13 +3,10 @@ signals every state handles alike (DCN, carrier loss, a modem failure), and the 
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable
-
-from . import frames, t4
+from . import frames
 from .class1 import CarrierLost, Command, HangUp, ModemEvent, ModemFailed, ReceiveFrames, SendFrames
 from .frames import FCF, Capabilities, Frame, Width
-from .pages import ReceivedPage
+from .pages import ReceivedPage, received_page_results, received_transmissions
 from .record import HangupCause, HangupCode, PageAttempt, PageResult, PageStatus
 from .t30_model import Role, State, Signal, MAX_TRIES, _PageLog
 
@@ -115,16 +112,7 @@ class Steps:
     # ------------------------------------------------------------------ outcome
 
     def _received_transmissions(self) -> list[list[ReceivedPage]]:
-        """Received images grouped by page. After our RTN the sender may send the page again
-        (spandsp, HylaFAX's "retransmit") or go on to the next one ("ignore"); T.30 does not
-        say which, so an image after an RTN is the same page again when it looks like it."""
-        pages: list[list[ReceivedPage]] = []
-        for i, copy in enumerate(self._received):
-            if i - 1 in self._rtn_answered and _same_image(self._received[i - 1], copy):
-                pages[-1].append(copy)
-            else:
-                pages.append([copy])
-        return pages
+        return received_transmissions(self._received, self._rtn_answered)
 
     def _kept_copies(self) -> tuple[ReceivedPage, ...]:
         """What is stored: each page's last copy (a resend replaces the copy we rejected)."""
@@ -132,50 +120,10 @@ class Steps:
 
     def _page_results(self) -> tuple[PageResult, ...]:
         if self.role is Role.RECEIVER:
-            # One result per page however often it came, so it is counted (and billed) once;
-            # rejected (RTN) or cut short, it is an ErrorPage. A page got whole through ECM
-            # retransmission is not: its copy is exact.
-            return tuple(
-                PageResult(n + 1, _numbered(a for copy in copies for a in _received_attempts(copy)),
-                           delivered=copies[-1].complete, error_page=not all(c.good for c in copies))
-                for n, copies in enumerate(self._received_transmissions()))
+            return received_page_results(self._received_transmissions())
         results = []
         for i in range(len(self._pages)):
             log = self._log[i] if i < len(self._log) else _PageLog()
             error = any(a.status.error_page for a in log.attempts)
             results.append(PageResult(self._number(i), tuple(log.attempts), log.delivered, error))
         return tuple(results)
-
-
-def _received_attempts(page: ReceivedPage) -> tuple[PageAttempt, ...]:
-    """A received page's PPRs (ECM: we asked for frames again), then how it ended."""
-    rate, resolution, ecm_ = page.session.speed.bit_rate, page.session.resolution.value, \
-        page.session.ecm
-    pprs = tuple(PageAttempt(n + 1, PageStatus.PARTIAL_PAGE_REQUEST, rate, resolution, ecm_)
-                 for n in range(page.pprs))
-    return pprs + (PageAttempt(page.pprs + 1, _received_status(page), rate, resolution, ecm_,
-                               good_lines=page.quality.good_lines,
-                               bad_lines=page.quality.bad_lines),)
-
-
-def _numbered(attempts: Iterable[PageAttempt]) -> tuple[PageAttempt, ...]:
-    return tuple(dataclasses.replace(a, attempt=n + 1) for n, a in enumerate(attempts))
-
-
-def _same_image(rejected: ReceivedPage, copy: ReceivedPage) -> bool:
-    """Is ``copy`` the sender's resend of the page we ``rejected``? Most of its inked rows are
-    also in the rejected copy: noise spoils some rows of a page, another page shares few."""
-    def inked(page: ReceivedPage) -> list[bytes]:
-        bitmap = t4.decode(page.data, page.session.coding, page.session.width.value[0]).bitmap
-        return [row for row in bitmap.rows() if any(row)]
-
-    before, after = set(inked(rejected)), inked(copy)
-    if not after:
-        return not before
-    return 2 * sum(row in before for row in after) >= len(after)
-
-
-def _received_status(page: ReceivedPage) -> PageStatus:
-    if not page.complete:
-        return PageStatus.INTERRUPTED  # kept (and stored) as far as it came, not delivered
-    return PageStatus.RECEIVED_GOOD if page.good else PageStatus.RECEIVED_BAD

@@ -14,13 +14,15 @@
  * the line is frozen while the DTE is served (serve_dte_until in faxmodem.c): both engines and
  * their timers stand still, which a real modem achieves with its buffers and T.30's own pauses.
  *
- * Known simplifications, each visible to a DTE: EOM (+FET=1) is sent as MPS; the response to a
- * received page is spandsp's own copy-quality verdict (reported in +FPS/+FPTS), not the DTE's
- * AT+FPS; after RTN to the last page (EOP) spandsp ends the call, so that page can only be resent
- * on a new call; the modem's engine does not offer ECM unless the DTE's +FCC/+FDCC asks for it.
+ * Known simplifications, each visible to a DTE: EOM (+FET=1) is sent as MPS; after RTN to the
+ * last page (EOP) spandsp ends the call, so that page can only be resent on a new call; the
+ * modem's engine does not offer ECM unless the DTE's +FCC/+FDCC asks for it; under ECM a received
+ * page is answered by the engine (MCF once its frames are whole), whatever the DTE's +FPS.
  *
  * Built against Debian's libspandsp-dev 0.0.6 with its internal structures exposed: the T.4
- * row handlers and the last page to send are set on the engine's own T.4 context.
+ * row handlers and the last page to send are set on the engine's own T.4 context, and the
+ * DTE's answer to a received page (+FPS=1/2/3: MCF/RTN/RTP) is given to the engine through the
+ * page's bad-row count, which is all spandsp's copy-quality check reads (see dte_answers_page).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -138,6 +140,8 @@ static struct
     size_t rx_rows_len;
     size_t rx_rows_cap;
     int rx_row_bytes;
+    int rx_answer;              /* receiving: +FPS for the page in hand, 1 MCF 2 RTN 3 RTP */
+    bool rx_handed;             /* ... that page has gone to the DTE (non-ECM) */
     bool finished;              /* the engine reached phase E: free it after this tick */
     bool abort;                 /* the DTE hung up (ATH, +FK) or went silent in a wait */
 } m;
@@ -523,6 +527,10 @@ static void send_page_to_dte(void)
         while (n == (int) sizeof(chunk));
     }
     t4_tx_free(t4);
+    /* Fill after RTC, as modems send it: efax decodes a byte ahead, and a DLE ETX right after
+       the last EOL reads to it as a page without RTC (it then answers the page +FPS=2). */
+    for (i = 0;  i < 2;  i++)
+        send_page_byte(0);
     send_to_dte(end, 2);
     logmsg("page to the DTE: %zu rows, %zu bytes MH", m.rx_row_bytes ? m.rx_rows_len / m.rx_row_bytes : 0, total);
 }
@@ -572,6 +580,65 @@ static bool dc2_or_quiet(void)
     return ++polls > 100;
 }
 
+/* spandsp's own verdict on a received page, by its copy-quality thresholds (t30.c's
+   copy_quality: under 5 % bad rows MCF, under 15 % RTP, else RTN; no rows at all is RTN). */
+static int engine_verdict(const t4_stats_t *stats)
+{
+    if (stats->length > 0 && stats->bad_rows * 20 < stats->length)
+        return 1;
+    if (stats->bad_rows * 20 < stats->length * 3)
+        return 3;
+    return 2;
+}
+
+/* The page in rows_in goes to the DTE once it asks (+FDR) and is reported (+FPS with the
+   modem's verdict, +FET with the sender's post-page message); then the DTE is served until it
+   asks for what follows, perhaps having answered the page with AT+FPS=n first.  False if it
+   hung up or went silent instead. */
+static bool hand_page_to_dte(int fcf, const t4_stats_t *stats, int status)
+{
+    if (!serve_dte_until(fdr_given) || m.abort)
+    {
+        m.abort = true;
+        return false;
+    }
+    say("CONNECT");
+    m.dc2_seen = false;
+    serve_dte_until(dc2_or_quiet);
+    send_page_to_dte();
+    m.rx_rows_len = 0;
+    /* Line counts: hex in Class 2.0 (T.32 numbers), decimal in Class 2. */
+    say(m.personality == 20 ? "%s:%d,%X,%X,%X,0" : "%s:%d,%d,%d,%d,0", m.n->page, status,
+        stats->length, stats->bad_rows, stats->longest_bad_row_run);
+    say("+FET:%d", fcf == T30_MPS ? 0 : fcf == T30_EOM ? 1 : 2);
+    m.rx_answer = status;
+    m.pending = PENDING_NONE;
+    say("OK");
+    if (!serve_dte_until(fdr_given) || m.abort)
+    {
+        m.abort = true;
+        return false;
+    }
+    return true;
+}
+
+/* The engine is about to judge the page it holds (t30.c: copy_quality, from the T.4 context's
+   row counts, then MCF, RTP or RTN): make the count say what the DTE answered.  spandsp has no
+   call for an application's verdict on a non-ECM page; the phase D handler's return value is
+   ignored and runs after the answer is chosen. */
+static void dte_answers_page(t30_state_t *s, int rows)
+{
+    int *bad_rows = &s->t4.rx.t4_t6_rx.bad_rows;
+
+    if (m.rx_answer == 1)
+        *bad_rows = 0;                  /* MCF: under 5 % */
+    else if (m.rx_answer == 3)
+        *bad_rows = (rows + 9) / 10;    /* RTP: 5-15 % */
+    else
+        *bad_rows = rows;               /* RTN: all of them */
+    logmsg("the DTE answers the page with +FPS=%d", m.rx_answer);
+}
+
 /* ---- The modem's own T.30 engine ------------------------------------------------------- */
 
 static void frame_handler(t30_state_t *s, void *user_data, int incoming, const uint8_t msg[], int len)
@@ -608,6 +675,22 @@ static void frame_handler(t30_state_t *s, void *user_data, int incoming, const u
         params_from_frame(msg, len, true, m.line_params);
         m.line_params[P_DF] = 0;    /* we re-code received pages as MH for the DTE */
     }
+    else if (!m.caller && incoming && (fcf == T30_MPS || fcf == T30_EOM || fcf == T30_EOP)
+             && s->t4.rx.image_size > 0)
+    {
+        /* A page has come without ECM, and the engine will judge it once this handler returns:
+           the DTE has it first, and its answer is the engine's.  (A repeated post-page message
+           finds the page gone, and the engine repeats its answer.) */
+        t4_stats_t stats;
+
+        t4_rx_get_transfer_statistics(&s->t4.rx, &stats);
+        m.rx_rows_len = 0;
+        rows_in(NULL, s->t4.rx.image_buffer, (size_t) s->t4.rx.image_size);
+        m.rx_row_bytes = s->t4.rx.bytes_per_row;
+        if (hand_page_to_dte(fcf, &stats, engine_verdict(&stats)))
+            dte_answers_page(s, stats.length);
+        m.rx_handed = true;
+    }
     else if (!m.caller && !incoming && fcf == T30_CFR && m.pending == PENDING_ANSWER)
     {
         ident = t30_get_rx_ident(s);
@@ -637,8 +720,6 @@ static int page_status(int fcf)
 static int phase_d_handler(t30_state_t *s, void *user_data, int fcf)
 {
     t4_stats_t stats;
-    t4_rx_state_t *rx;
-    int status;
 
     if (m.caller)
     {
@@ -654,40 +735,18 @@ static int phase_d_handler(t30_state_t *s, void *user_data, int fcf)
             set_last_page();
         return 0;
     }
-    /* We received a page (fcf: the far end's MPS/EOM/EOP).  A page spandsp accepted has been
-       handed to rows_in; one it rejects is still in its T.4 buffer. */
-    rx = &s->t4.rx;
-    t4_rx_get_transfer_statistics(rx, &stats);
-    if (rx->image_size > 0)
+    /* We received a page (fcf: the far end's MPS/EOM/EOP).  Without ECM the DTE has had it
+       and answered already (frame_handler); with ECM the engine accepted it whole, and its rows
+       are in rows_in. */
+    if (m.rx_handed)
     {
+        m.rx_handed = false;
         m.rx_rows_len = 0;
-        rows_in(NULL, rx->image_buffer, (size_t) rx->bytes_per_row * rx->image_length);
-        m.rx_row_bytes = rx->bytes_per_row;
-        status = 2;
-    }
-    else
-    {
-        status = (stats.bad_rows * 20 < stats.length) ? 1 : 3;
-    }
-    if (!serve_dte_until(fdr_given) || m.abort)
-    {
-        m.abort = true;
         return 0;
     }
-    say("CONNECT");
-    m.dc2_seen = false;
-    serve_dte_until(dc2_or_quiet);
-    send_page_to_dte();
-    m.rx_rows_len = 0;
-    /* Line counts: hex in Class 2.0 (T.32 numbers), decimal in Class 2. */
-    say(m.personality == 20 ? "%s:%d,%X,%X,%X,0" : "%s:%d,%d,%d,%d,0", m.n->page, status,
-        stats.length, stats.bad_rows, stats.longest_bad_row_run);
-    say("+FET:%d", fcf == T30_MPS ? 0 : fcf == T30_EOM ? 1 : 2);
-    m.pending = PENDING_NONE;
-    say("OK");
-    /* The response (MCF/RTN) goes out when the DTE asks for the next page or the end. */
-    if (!serve_dte_until(fdr_given) || m.abort)
-        m.abort = true;
+    t4_rx_get_transfer_statistics(&s->t4.rx, &stats);
+    hand_page_to_dte(fcf, &stats, 1);
+    /* The response (MCF) goes out now the DTE has asked for the next page or the end. */
     return 0;
 }
 
@@ -988,6 +1047,20 @@ static bool extended(const char *c, bool *final)
         *final = false;
         return true;
     }
+    if (is(c, m.n->page, &r))
+    {
+        /* Receiving: the DTE's answer to the page just reported, sent when it asks for what
+           follows (+FDR): 1 MCF, 2 RTN (send it again), 3 RTP (kept, retrain). */
+        if (strcmp(r, "=?") == 0)
+            say("(1-3)");
+        else if (strcmp(r, "?") == 0)
+            say("%d", m.rx_answer ? m.rx_answer : 1);
+        else if (*r == '=' && r[1] >= '1' && r[1] <= '3' && r[2] == '\0')
+            m.rx_answer = r[1] - '0';
+        else
+            return false;
+        return true;
+    }
     if (is(c, "+FKS", &r) || is(c, "+FK", &r))
     {
         m.abort = true;
@@ -1002,7 +1075,7 @@ static bool extended(const char *c, bool *final)
         || is(c, "+FPI", &r) || is(c, "+FPA", &r) || is(c, "+FSA", &r) || is(c, "+FPW", &r)
         || is(c, "+FBADLIN", &r) || is(c, "+FBADMUL", &r) || is(c, "+FMINSP", &r)
         || is(c, "+FRBC", &r) || is(c, "+FECM", &r) || is(c, "+FCIG", &r) || is(c, "+FSPL", &r)
-        || is(c, "+FIP", &r) || is(c, m.n->page, &r))
+        || is(c, "+FIP", &r))
     {
         /* Accepted and kept to the defaults: the engine decides these itself. */
         return true;

@@ -259,10 +259,19 @@ def text_bitmap(rows: int = 400, seed: int = 1) -> t4.Bitmap:
 
 def two_page_tiff(path: Path) -> Path:
     """A 2-page fax TIFF (G3, 204x98 dpi) for the lab's far end to send: one bar per page."""
+    return bar_tiff(path, 2)
+
+
+def bar_tiff(path: Path, pages: int) -> Path:
+    """A fax TIFF (G3, 204x98 dpi) of ``pages`` pages: a header strip at the top, as fax
+    machines print, longer page by page (noise later in a page leaves it intact, so a resent
+    page is known by it), and one bar, lower page by page."""
     images = []
-    for n in range(2):
+    for n in range(pages):
         im = Image.new("1", (1728, 1100), 1)
-        ImageDraw.Draw(im).rectangle([100, 100 + n * 300, 1600, 160 + n * 300], fill=0)
+        draw = ImageDraw.Draw(im)
+        draw.rectangle([100, 20, 300 + 100 * n, 40], fill=0)
+        draw.rectangle([100, 100 + n * 300, 1600, 160 + n * 300], fill=0)
         images.append(im)
     images[0].save(path, save_all=True, append_images=images[1:], compression="group3", dpi=(204, 98))
     return path

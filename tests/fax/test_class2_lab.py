@@ -17,10 +17,12 @@ from drivers.fax.class2 import HANGUP_REASONS
 from drivers.fax.classes import NoFaxClass, choose_class, listed_classes, open_modem
 from drivers.fax.config import ModemConfig
 from drivers.fax.modem import FaxModem
+from drivers.fax.pages import PageQuality
 from drivers.fax.record import CallStatus, Direction, HangupCode, PageStatus
+from drivers.fax import t4
 from drivers.fax.t30 import RtnMethod, RtnPolicy
 
-from .helpers import two_page_tiff
+from .helpers import bar_tiff, two_page_tiff
 from .test_send_lab import SPEED, STATION, pages, tiff_bitmaps
 
 pytestmark = pytest.mark.slow
@@ -37,6 +39,17 @@ def config_for(peer, tmp_path: Path, fax_class: str, **kw) -> ModemConfig:
 def opened(peer, tmp_path: Path, fax_class: str, **kw):
     cfg = config_for(peer, tmp_path, fax_class, **kw)
     return open_modem(cfg, ModemChannel(cfg.port, flow=cfg.flow_control, lock_dir=cfg.lock_dir))
+
+
+def receive(fax_lab, tmp_path: Path, fax_class: str, document: Path, checker=None, **peer_kw):
+    """The lab's far end sends ``document`` to our modem: our call record and the far end's."""
+    peer = fax_lab(fclass=fax_class, speed=SPEED, send=document, receive=False, **peer_kw)
+    modem = opened(peer, tmp_path, fax_class)
+    try:
+        call = modem.receive_fax(checker, wait=60, store_dir=tmp_path / "in")
+    finally:
+        modem.close()
+    return call, peer.wait_call(timeout=60)
 
 
 @pytest.mark.parametrize("fax_class", CLASSES)
@@ -67,13 +80,7 @@ def test_send_pages(fax_lab, tmp_path, fax_class, n):
 @pytest.mark.parametrize("fax_class", CLASSES)
 def test_receive_two_pages(fax_lab, tmp_path, fax_class):
     document = two_page_tiff(tmp_path / "two.tif")
-    peer = fax_lab(fclass=fax_class, speed=SPEED, send=document, receive=False)
-    modem = opened(peer, tmp_path, fax_class)
-    try:
-        call = modem.receive_fax(wait=60, store_dir=tmp_path / "in")
-    finally:
-        modem.close()
-    record = peer.wait_call(timeout=60)
+    call, record = receive(fax_lab, tmp_path, fax_class, document)
 
     assert record["status"] == "OK" and record["pages"] == 2, record
     assert call.direction is Direction.INCOMING and call.status is CallStatus.COMPLETED, call.hangup
@@ -82,6 +89,49 @@ def test_receive_two_pages(fax_lab, tmp_path, fax_class):
     assert [a.status for p in call.pages for a in p.attempts] == [PageStatus.RECEIVED_GOOD] * 2
     stored = tiff_bitmaps(Path(call.document_path))
     assert stored == tiff_bitmaps(document)  # the pages exactly as the far end sent them
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_a_page_our_rule_rejects_is_answered_rtn_and_its_resend_is_one_page(fax_lab, tmp_path,
+                                                                             fax_class):
+    """The line is clean, so the modem's own check passes page 2; ours refuses its first copy.
+    The modem answers RTN because we said AT+FPS=2 (AT+FPTS=2), the sender sends the page again,
+    and the call has three pages: page 2 an ErrorPage, its resent copy the one stored."""
+    document = bar_tiff(tmp_path / "three.tif", 3)
+    copies: list[PageQuality] = []
+
+    def checker(data, session):
+        copies.append(t4.check_page(data, session))
+        if len(copies) == 2:
+            return PageQuality(0, copies[-1].lines, copies[-1].lines)  # every line bad
+        return copies[-1]
+
+    call, record = receive(fax_lab, tmp_path, fax_class, document, checker)
+
+    assert record["rtn"] == 1 and record["status"] == "OK", record
+    assert len(copies) == 4 and all(q.bad_lines == 0 for q in copies)
+    assert call.status is CallStatus.COMPLETED, call.hangup
+    assert [p.page for p in call.pages] == [1, 2, 3] and call.error_pages == (2,)
+    assert [a.status for a in call.pages[1].attempts] == [PageStatus.RECEIVED_BAD,
+                                                          PageStatus.RECEIVED_GOOD]
+    assert all(p.delivered for p in call.pages)
+    assert tiff_bitmaps(Path(call.document_path)) == tiff_bitmaps(document)
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_a_spoilt_page_is_refused_by_the_modems_counts_and_sent_again(fax_lab, tmp_path,
+                                                                      fax_class):
+    """Noise over page 2's image: the modem repairs the rows it hands us, its +FPS line counts
+    show the damage, our rule refuses the page (RTN) and the resend is stored."""
+    document = bar_tiff(tmp_path / "three.tif", 3)
+    call, record = receive(fax_lab, tmp_path, fax_class, document, corrupt=(2,))
+
+    assert record["corrupted_pages"] == [2] and record["rtn"] == 1, record
+    assert record["status"] == "OK"
+    assert [p.page for p in call.pages] == [1, 2, 3] and call.error_pages == (2,)
+    rejected = call.pages[1].attempts[0]
+    assert rejected.status is PageStatus.RECEIVED_BAD and rejected.bad_lines > 0
+    assert tiff_bitmaps(Path(call.document_path)) == tiff_bitmaps(document)
 
 
 @pytest.mark.parametrize("fax_class", CLASSES)

@@ -23,7 +23,8 @@ from lab.faxmodem.peer import FaxPeer
 from tests.conftest import Daemon, write_config
 from tests.fax.conftest import fax_lab, faxmodem_binary  # noqa: F401 - fixtures
 from drivers.fax.documents import save_pages
-from tests.fax.helpers import bar_page, two_page_tiff
+from tests.fax.helpers import bar_page, bar_tiff, two_page_tiff
+from tests.fax.test_send_lab import tiff_bitmaps
 
 pytestmark = pytest.mark.slow
 
@@ -297,18 +298,25 @@ def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, t
     assert listed[0]["pages"] == 2 and listed[0]["state"] == "assigned" and listed[0]["received_at"]
 
 
-def test_a_received_page_we_rejected_and_the_sender_resent_is_billed_once(fax_lab, fax_daemon, tmp_path):  # noqa: F811
-    peer = fax_lab(speed=SPEED, receive=False, send=two_page_tiff(tmp_path / "in.tif"), ident="+1 555 0177",
-                   corrupt=(1,))
-    d = fax_daemon(peer.pty, ecm=False)  # with ECM the noise would cost frames (PPR), not the page
+@pytest.mark.parametrize("fax_class", ["1", "2.0"])
+def test_a_received_page_we_rejected_and_the_sender_resent_is_billed_once(fax_lab, fax_daemon, tmp_path,  # noqa: F811
+                                                                          fax_class):
+    """Noise over page 2 of 3: our copy-quality rule refuses it (Class 2.0: from the modem's line
+    counts, answered with AT+FPS=2), the far end hears RTN and sends it again; the call is three
+    pages, page 2 an ErrorPage, its resend stored in place of the copy we refused, billed once."""
+    document = bar_tiff(tmp_path / "in.tif", 3)
+    peer = fax_lab(fclass=fax_class, speed=SPEED, receive=False, send=document, ident="+1 555 0177",
+                   corrupt=(2,))
+    d = fax_daemon(peer.pty, ecm=False, fax_class=fax_class)  # with ECM the noise would cost frames (PPR)
     entry = wait_for(lambda: d.client().get("/fax/incoming"), 60, d, "a received fax")[0]
     far = peer.wait_call(10)
-    assert far["status"] == "OK" and far["rtn"] == 1 and far["corrupted_pages"] == [1]
-    assert entry["pages"] == 2 and entry["error_pages"] == 1
+    assert far["status"] == "OK" and far["rtn"] == 1 and far["corrupted_pages"] == [2]
+    assert entry["pages"] == 3 and entry["error_pages"] == 1
     with Image.open(entry["document_path"]) as tiff:
-        assert tiff.n_frames == 2  # the resend replaced the copy we rejected
+        assert tiff.n_frames == 3  # the resend replaced the copy we rejected
+    assert tiff_bitmaps(Path(entry["document_path"])) == tiff_bitmaps(document)
     t = d.client().get(f"/tickets/{entry['ticket']}")
-    assert [(c["rule"], c["quantity"], c["amount"]) for c in t["charges"]] == [("fax_in.per_page", "2", "4.00")]
+    assert [(c["rule"], c["quantity"], c["amount"]) for c in t["charges"]] == [("fax_in.per_page", "3", "6.00")]
 
 
 def test_unknown_sender_is_pending_then_archived_then_assigned_by_staff(fax_lab, fax_daemon, tmp_path):  # noqa: F811
