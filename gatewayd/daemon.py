@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy.exc import DBAPIError
 
 from gatewayd import config as config_mod
+from gatewayd import checkup as checkup_mod
 from gatewayd import db, desk, events, faxing, printing, storage, systemd
 from gatewayd.api import routes
 from gatewayd.api.app import Api
@@ -23,7 +24,6 @@ from gatewayd.copying import readings
 from gatewayd.ledger import Ledger, utcnow
 from gatewayd.storage import StorageHealth
 from gatewayd.services import Services
-from gatewayd.spool import SpoolWatch
 from gatewayd.supervisor import Supervisor
 
 log = structlog.get_logger("gatewayd")
@@ -146,14 +146,17 @@ class Daemon:
                                                  problem=problem, detail=detail)
         return changed
 
-    async def _watch_storage(self, engine: Any, health: StorageHealth, serving: str, every: float = 5.0) -> None:
-        """The probe again every few seconds (a request may have seen the problem first): the
-        systemd status line follows whatever the state is now."""
+    async def _keep_checking(self, engine: Any, checkup: checkup_mod.Checkup, serving: str) -> None:
+        """The storage probe (a request may have seen the problem first), the spool's room and
+        the deadlines again every few seconds, for /status; the systemd status line follows
+        whatever the storage's state is now."""
+        loop = asyncio.get_running_loop()
         shown = serving
         while True:
-            await asyncio.sleep(every)
-            await self._check_storage(engine, health)
-            if (line := health.status_line(serving)) != shown:
+            await asyncio.sleep(checkup_mod.CHECK_S)
+            await self._check_storage(engine, checkup.storage)
+            await loop.run_in_executor(self._writer, checkup.check)
+            if (line := checkup.storage.status_line(serving)) != shown:
                 systemd.notify(f"STATUS={line}")
                 shown = line
 
@@ -173,8 +176,9 @@ class Daemon:
         self.services.drivers.update({d.name: d for d in drivers})
         # Background work on the ledger's data runs under the supervisor too (restart, status).
         supervisor = Supervisor([*drivers, *faxing.keepers(self.services, self.ledger, self._writer),
-                                 desk.FileKeeper(self.services, self.ledger, self._writer),
-                                 SpoolWatch(config.spool_dir, config.paths["min_free_mb"])], self._emit)
+                                 desk.FileKeeper(self.services, self.ledger, self._writer)], self._emit)
+        checkup = checkup_mod.Checkup(self.ledger, self.services, health)
+        await loop.run_in_executor(self._writer, checkup.check)  # /status has it from the first request
         group = config.api["group"]
         console = None
         if config.console["listen"]:
@@ -192,7 +196,7 @@ class Daemon:
             site={k: config.site[k] for k in ("name", "country", "timezone", "currency")},
             services=self.services,
             console=console,
-            storage=health,
+            checkup=checkup,
         )
         server = ApiServer(
             config.socket_path, api.handle, mode=int(config.api["mode"], 8), group=group,
@@ -209,7 +213,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self._reload)
         interval = systemd.watchdog_interval()
         watchdog = asyncio.create_task(self._watchdog(interval)) if interval else None
-        storage_watch = asyncio.create_task(self._watch_storage(engine, health, f"serving on {config.socket_path}"))
+        checking = asyncio.create_task(self._keep_checking(engine, checkup, f"serving on {config.socket_path}"))
         log.info("daemon.ready", socket=str(config.socket_path), console=console.url if console else None,
                  database=engine.url.render_as_string(hide_password=True))
         systemd.notify(f"READY=1\nSTATUS=serving on {config.socket_path}")
@@ -221,7 +225,7 @@ class Daemon:
             watchdog.cancel()
         if console is not None:
             await console.stop()
-        storage_watch.cancel()
+        checking.cancel()
         await server.stop()
         await supervisor.stop()
         self._writer.shutdown(wait=True)  # in-flight writes finish before the process exits

@@ -6,8 +6,9 @@ sent; the front desk should hear about it days before. ``[paths] min_free_mb`` s
 
 from __future__ import annotations
 
-import asyncio
 import os
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ import structlog
 
 log = structlog.get_logger("gatewayd.spool")
 
-CHECK_S = 60
+#: While the room stays low, the warning is repeated this often (it is checked every few seconds).
+WARN_EVERY_S = 3600.0
 
 
 def space(spool_dir: Path, min_free_mb: int) -> dict[str, Any]:
@@ -25,28 +27,22 @@ def space(spool_dir: Path, min_free_mb: int) -> dict[str, Any]:
     return {"path": str(spool_dir), "free_mb": free_mb, "min_free_mb": min_free_mb, "low": free_mb < min_free_mb}
 
 
-class SpoolWatch:
-    """Checks the spool's free space every minute and logs a warning while it is low (on the
-    change, then hourly). Run by the supervisor beside the drivers."""
+class SpoolRoom:
+    """The spool's free room as last checked (by ``gatewayd.checkup``), and a warning in the log
+    while it is low: on the change, then hourly."""
 
-    name = "spool-space"
+    def __init__(self, spool_dir: Path, min_free_mb: int):
+        self.spool_dir, self.min_free_mb = spool_dir, min_free_mb
+        self.last: dict[str, Any] | None = None  #: ``space()`` and its checked_at
+        self._warned_at: float | None = None  # monotonic
 
-    def __init__(self, spool_dir: Path, min_free_mb: int, check_s: float = CHECK_S):
-        self.spool_dir, self.min_free_mb, self.check_s = spool_dir, min_free_mb, check_s
-        self.last: dict[str, Any] | None = None
-
-    async def run(self, emit: Any) -> None:
-        warned_checks = 0
-        while True:
-            self.last = space(self.spool_dir, self.min_free_mb)
-            if self.last["low"]:
-                if warned_checks % max(1, round(3600 / self.check_s)) == 0:
-                    log.warning("spool.low_space", **self.last)
-                warned_checks += 1
-            elif warned_checks:
-                log.info("spool.space_ok", **self.last)
-                warned_checks = 0
-            await asyncio.sleep(self.check_s)
-
-    def status(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": "spool-space", **(self.last or {})}
+    def check(self, now: datetime) -> None:
+        room = space(self.spool_dir, self.min_free_mb)
+        self.last = {**room, "checked_at": now.isoformat()}
+        if room["low"]:
+            if self._warned_at is None or time.monotonic() - self._warned_at >= WARN_EVERY_S:
+                log.warning("spool.low_space", **room)
+                self._warned_at = time.monotonic()
+        elif self._warned_at is not None:
+            log.info("spool.space_ok", **room)
+            self._warned_at = None

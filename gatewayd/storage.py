@@ -65,18 +65,21 @@ class StorageHealth:
     problem: str | None = None  #: DISK_FULL, READ_ONLY, UNREACHABLE or None
     detail: str = ""
     since: datetime | None = None
+    checked_at: datetime | None = None  #: the last probe, or the last write refused for it
 
     def set(self, problem: str | None, detail: str, now: datetime) -> bool:
         """Record the state; True when it changed (worth a log line and a systemd status)."""
         changed = problem != self.problem
         if changed:
             self.since = now
+        self.checked_at = now
         self.problem, self.detail = problem, detail if problem else ""
         return changed
 
     def view(self) -> dict[str, Any]:
         return {"problem": self.problem, "detail": self.detail,
-                "since": self.since.isoformat() if self.problem and self.since else None}
+                "since": self.since.isoformat() if self.problem and self.since else None,
+                "checked_at": self.checked_at.isoformat() if self.checked_at else None}
 
     def status_line(self, serving: str) -> str:
         return f"database {self.problem}: {self.detail}" if self.problem else serving

@@ -26,9 +26,9 @@ from gatewayd import storage
 from gatewayd.api.schema import LARGEST_INT, check_object, check_query, decode
 from gatewayd.api.server import Request, Response, problem
 from gatewayd.audit import Caller
+from gatewayd.checkup import Checkup
 from gatewayd.errors import Forbidden, LedgerError, NotFound
 from gatewayd.ledger import Ledger
-from gatewayd.storage import StorageHealth
 
 log = structlog.get_logger("gatewayd.api")
 
@@ -81,10 +81,11 @@ class Api:
         site: dict[str, Any] | None = None,
         services: Any = None,
         console: Any = None,
-        storage: StorageHealth | None = None,
+        checkup: Checkup | None = None,
     ):
         self.ledger = ledger
-        self.storage = storage or StorageHealth()
+        #: what /status reports of the storage, spool and deadlines, checked by the daemon
+        self.checkup = checkup or Checkup(ledger, services)
         self.routes = routes
         self.site = site or {}
         self.services = services  # gatewayd.services.Services: config and drivers, for device routes
@@ -104,7 +105,7 @@ class Api:
             cause = storage.cause_of(err, self.ledger.sessions.kw["bind"])
             if cause is None:
                 raise
-            if self.storage.set(cause, str(err.orig), self.ledger.clock()):
+            if self.checkup.storage.set(cause, str(err.orig), self.ledger.clock()):
                 log.error("storage.problem", problem=cause, detail=str(err.orig))
             raise storage.unavailable(err, cause) from err
 

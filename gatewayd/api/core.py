@@ -10,7 +10,7 @@ import gatewayd
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from gatewayd import audit, billing, spool, tenants, tickets
+from gatewayd import audit, billing, tenants, tickets
 from gatewayd import events as event_ledger
 from gatewayd.api import pages
 from gatewayd.api.app import MONEY, TICKET_ID, Api, Call, Route, obj, openapi_document
@@ -21,26 +21,26 @@ from gatewayd.models import AuditEntry, DeviceEvent, PaymentMethod, Tenant, Tick
 VERSION = {"type": "integer", "minimum": 1, "description": "the version you last read; 409 if it changed"}
 
 
-def status(api: Api, call: Call) -> dict[str, Any]:
+async def status(api: Api, call: Call) -> dict[str, Any]:
+    """No query and no system call (not even the hop to the database thread): the storage, the
+    spool and the deadlines as the daemon last checked them, each with its ``checked_at``."""
     url = api.ledger.sessions.kw["bind"].url
+    checked = api.checkup.view()
     return {
         "version": gatewayd.__version__,
         "site": api.site,
         "uptime_s": round(time.monotonic() - api.started, 1),
         "database": {"backend": url.get_backend_name(), "url": url.render_as_string(hide_password=True),
-                     **api.storage.view()},
+                     **checked["database"]},
         "devices": api.device_status(),
-        "due": _due_counts(api),
-        "spool": spool.space(api.services.config.spool_dir, api.services.config.paths["min_free_mb"]),
+        "due": checked["due"],
+        "spool": checked["spool"],
         "console": api.console.url if api.console else None,
     }
 
 
-def _due_counts(api: Api) -> dict[str, int]:
-    from gatewayd.desk import due
-
-    with api.ledger.transaction() as s:
-        return due.counts(s, api.services.config.desk, api.ledger.timezone, api.ledger.clock())
+async def site(api: Api, call: Call) -> dict[str, Any]:
+    return api.site
 
 
 def openapi(api: Api, call: Call) -> dict[str, Any]:
@@ -143,6 +143,7 @@ TRANSITION_BODY = obj(version=VERSION, reason={"type": "string", "maxLength": 50
 
 ROUTES: list[Route] = [
     Route("GET", "/status", "Daemon version, uptime, database and devices", status),
+    Route("GET", "/site", "The site's name, country, time zone and currency", site),
     Route("GET", "/openapi.json", "This document", openapi),
     Route("GET", "/tenants", "The tenant roster, by company", list_tenants, query=pages.PAGE),
     Route(

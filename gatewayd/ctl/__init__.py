@@ -12,7 +12,6 @@ import grp
 import json
 import os
 import sys
-from zoneinfo import ZoneInfo
 
 from gatewayd.ctl import backup, billing, console, core, desk, devices, fax, printing, render, reports
 from gatewayd.ctl.client import Client, Refused, Unreachable
@@ -47,9 +46,8 @@ def _group_of(path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)  # exits 2 on usage errors
     client = Client(args.socket)
+    render.site_zone = render.SiteZone(None if args.json else client)
     try:
-        if not args.json:
-            render.site_zone = ZoneInfo(client.get("/status")["site"].get("timezone", "UTC"))
         result, text = args.handler(args, client)
     except Unreachable as err:
         print(f"gatewayctl: {err}", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -39,7 +40,15 @@ def status(args: argparse.Namespace, client: Client) -> Result:
     spool = f"spool: {room['free_mb']} MB free in {room['path']}" + (
         f" — LOW, below {room['min_free_mb']} MB: received faxes may be lost; free some space" if room["low"] else "")
     return s, (f"gatewayd {s['version']}, up {s['uptime_s']} s, database {db['url']}{trouble}\n{devices}\n"
-               f"{deadlines}\n{spool}")
+               f"{deadlines}\n{spool}\n{_checked(db, due, room)}")
+
+
+def _checked(*parts: dict[str, Any]) -> str:
+    """How old the daemon's figures are: it checks every few seconds, and a part it could not
+    check (the deadlines while the database is down) keeps its older figure -- the oldest counts."""
+    now = datetime.now(timezone.utc)
+    oldest = max((now - datetime.fromisoformat(p["checked_at"])).total_seconds() for p in parts)
+    return f"checked {max(0, round(oldest))} s ago"
 
 
 def ticket_open(args: argparse.Namespace, client: Client) -> Result:

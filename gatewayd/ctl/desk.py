@@ -8,7 +8,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from gatewayd.ctl import render as rendering
 from gatewayd.ctl.client import Client
@@ -24,8 +23,7 @@ def _time(client: Client, text: str) -> str:
     """A wall-clock time typed at the desk ("2026-12-03 14:00") is the site's local time."""
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        zone = rendering.site_zone or ZoneInfo(client.get("/status")["site"]["timezone"])  # --json skips it
-        moment = moment.replace(tzinfo=zone)
+        moment = moment.replace(tzinfo=rendering.site_zone(client))
     return moment.isoformat()
 
 

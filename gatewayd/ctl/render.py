@@ -8,17 +8,32 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gatewayd.ctl.client import Listing
+from gatewayd.ctl.client import Client, Listing
 from gatewayd.tables import render
 
-#: The site's time zone, from GET /status; times are stored in UTC and shown in local time.
-site_zone: ZoneInfo | None = None
+class SiteZone:
+    """The site's time zone: times are stored in UTC and shown in the site's local time. Asked of
+    the daemon (GET /site) the first time a time is shown, so a command that shows none asks
+    nothing; ``main`` gives it no client under --json, where nothing is shown."""
+
+    def __init__(self, client: Client | None = None):
+        self.client = client
+        self.zone: ZoneInfo | None = None
+
+    def __call__(self, client: Client | None = None) -> ZoneInfo | None:
+        asking = client or self.client
+        if self.zone is None and asking is not None:
+            self.zone = ZoneInfo(asking.get("/site")["timezone"])
+        return self.zone
+
+
+site_zone = SiteZone()
 
 
 def local(iso: str | None) -> str:
     if not iso:
         return ""
-    return datetime.fromisoformat(iso).astimezone(site_zone).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromisoformat(iso).astimezone(site_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 ALL = "every page, not only the first (a list longer than a page says so)"
