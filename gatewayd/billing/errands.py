@@ -17,7 +17,7 @@ def rate_errand(table: RateTable, usage: ErrandUsage) -> list[Charge]:
     if rates is None:
         raise NotPriced("errands", table.version)
     fee = usage.quoted_fee
-    inputs = {"quoted_fee": str(fee), "agreed_service_charge":
+    inputs = {"errand": usage.description, "quoted_fee": str(fee), "agreed_service_charge":
               None if usage.service_charge is None else str(usage.service_charge)}
     money, version = table.money, table.version
     lines = [priced_line(money, Service.ERRAND,
@@ -26,6 +26,7 @@ def rate_errand(table: RateTable, usage: ErrandUsage) -> list[Charge]:
     if usage.service_charge is not None:
         charge, how, rule = usage.service_charge, "as agreed", "errand.service_charge.agreed"
     else:
+        inputs = {**inputs, "base": str(rates.service_charge), "rate": str(rates.service_rate)}
         charge = rates.service_charge + rates.service_rate * fee
         parts = [format_price(rates.service_charge)] if rates.service_charge else []
         if rates.service_rate:
@@ -54,7 +55,8 @@ def rate_meeting_room(table: RateTable, usage: MeetingRoomUsage) -> list[Charge]
                                                   if hours == rates.minimum_hours else "")
     rule = f"meeting_room.room_per_hour[{usage.room}]" if usage.room in rates.room_per_hour else "meeting_room.per_hour"
     inputs = {"room": usage.room, "starts_at": usage.starts_at.isoformat(), "ends_at": usage.ends_at.isoformat(),
-              "minutes": str(minutes.normalize()), "extras": dict(usage.extras)}
+              "minutes": str(minutes.normalize()), "extras": dict(usage.extras), "increment_min": block,
+              "minimum_hours": str(rates.minimum_hours.normalize())}
     lines = [priced_line(
         table.money, Service.MEETING_ROOM,
         lambda amount: f"meeting room {usage.room}, {how} = {hours.normalize():f} h × {format_price(per_hour)} = {amount}",
@@ -78,4 +80,4 @@ def rate_manual(money: MoneyRule, usage: ManualLine) -> Charge:
         lambda amount: f"{usage.description} (manual), {usage.quantity} {usage.unit} × "
                        f"{format_price(usage.unit_price)} = {amount}",
         usage.quantity, usage.unit, usage.unit_price, "manual", None,
-        {"entered_by_staff": True}, manual=True)
+        {"entered_by_staff": True, "description": usage.description}, manual=True)

@@ -232,7 +232,7 @@ class _Call:
             [f"{which(sorted(not_resent))} rejected, not resent in this call"] if not_resent else [])
         text = f"{'; '.join(parts)} (ErrorPage)"
         extra = {"error_pages": [p for p, n in resent.items() for _ in range(n)],
-                 "policy": self.rates.error_pages.value}
+                 "not_resent": sorted(not_resent), "policy": self.rates.error_pages.value}
         if self.rates.error_pages is ErrorPagePolicy.NOT_CHARGED:
             return self._note(f"{text}, not charged", "fax_out.error_pages", **extra)
         count, per_page = sum(resent.values()), self.rates.per_page

@@ -89,7 +89,7 @@ def rate_print_job(table: RateTable, job: PrintJobUsage) -> list[Charge]:
     def free(why: str, rule: str) -> list[Charge]:
         zero = table.money.round(Decimal(0))
         return [Charge(Service.PRINT, f"{job.label} {why}: not charged", Decimal(job.billed_sides), "side",
-                       zero, zero, rule, table.version, {})]
+                       zero, zero, rule, table.version, {"label": job.label, "outcome": job.outcome})]
 
     if job.outcome != "completed":
         return free(job.outcome, "print.not_charged.outcome")

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gatewayd.api.app import Api
 from gatewayd.api.server import Request as ApiRequest
 from gatewayd.audit import Caller
-from gatewayd.console import i18n
+from gatewayd.console import explain, i18n
 from gatewayd.console.logins import Login
 
 log = structlog.get_logger("gatewayd.console")
@@ -76,7 +76,7 @@ class Desk:
             extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
         )
         self.templates.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-        self.templates.globals.update(fmt=self.formats, languages=i18n.LANGUAGES, site=api.site)
+        self.templates.globals.update(fmt=self.formats, languages=i18n.LANGUAGES, site=api.site, explain=explain)
         self.templates.filters["changes"] = changes
         self.templates.filters["initials"] = i18n.initials
         self._languages_path = console.state_dir / "console-languages.json"

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gatewayd.console import i18n
+from gatewayd.console import explain, i18n
 from gatewayd.console.app import Desk, Refusal, page
 from gatewayd.console.logins import LinkRefused
 from gatewayd.models import TicketKind
@@ -199,7 +199,7 @@ async def quote(desk: Desk, request: Request) -> Response:
     total = desk.formats.money(rating.get("total"))
     if body["service"] == "fax_out":
         total = i18n.gettext("%(money)s for a %(minutes)s-minute call") % {"money": total, "minutes": body["minutes"]}
-    return JSONResponse({"total": rating.get("total"), "total_text": total, "explain": rating.get("explain")})
+    return JSONResponse({"total": rating.get("total"), "total_text": total, "explain": explain.rating(rating, desk.formats)})
 
 
 # -- a ticket ---------------------------------------------------------------------------------

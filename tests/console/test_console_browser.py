@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,22 @@ def test_an_errand_quoted_opened_paid_completed_settled_and_its_receipt_printed(
         console: Console, page, tmp_path: Path, language: str) -> None:  # type: ignore[no-untyped-def]
     _ = translations(language).gettext  # the page's own words, in the language under test
     console.daemon.client().post("/tenants", {"company": "Acme Trading Ltd", "rooms": "1203", "phone": "021-5555 1234"})
+    received = (datetime.now(timezone.utc) - timedelta(days=2, hours=12)).isoformat()
+    console.daemon.client().post("/complaints", {"complainant": "王女士", "subject": "空调太冷", "department": "工程部",
+                                                 "received_at": received})
     page.goto(console.login_url())
     assert page.url.endswith("/")
     if language == "zh_CN":
         page.get_by_role("button", name="中文").click()
+    # What the desk must do, said in the page's language (a complaint's reply falls due in half a day).
+    due = page.locator('#due [data-due="complaint_reply"]')
+    due.wait_for()
+    row = page.locator("#due .row", has=page.locator('[data-due="complaint_reply"]'))
+    if language == "zh_CN":
+        assert due.inner_text() == "答复 王女士：空调太冷" and "投诉 " in row.inner_text()
+        assert not re.search(r"reply|complaint", row.inner_text())
+    else:
+        assert due.inner_text() == "reply to 王女士: 空调太冷" and "complaint " in row.inner_text()  # as before
     page.get_by_role("link", name=_("Service form"), exact=True).click()
     page.get_by_label(_("errand"), exact=True).check()
     page.get_by_label(_("Company"), exact=True).fill("Acme Trading Ltd")
@@ -53,6 +66,15 @@ def test_an_errand_quoted_opened_paid_completed_settled_and_its_receipt_printed(
     ticket = console.daemon.client().get(f"/tickets/{number}")
     assert ticket["tenant"] == "Acme Trading Ltd" and ticket["charges"], ticket
     assert page.locator("#total").inner_text() == page.locator("#balance").inner_text()
+    # Why each line costs what it does: composed in the page's language from the line's rule and inputs.
+    explained = page.locator("#charges [data-explain]").all_inner_texts()
+    assert len(explained) == len(ticket["charges"]) >= 2
+    if language == "zh_CN":
+        assert explained[0] == "代办：Courier to Pudong，代收费用 ¥30.00"
+        assert explained[1].startswith("服务费，") and explained[1].endswith("¥" + ticket["charges"][1]["amount"])
+        assert not re.search(r"errand|quoted|fee|service|charge", " ".join(explained))
+    else:
+        assert explained == [c["description"] for c in ticket["charges"]]  # the stored sentence, unchanged
 
     page.locator("#action-pay").get_by_label(_("Amount")).fill("10.00")
     page.locator("#action-pay").get_by_role("button").click()
@@ -85,7 +107,10 @@ def test_the_service_form_in_chinese_prices_a_hong_kong_fax(console: Console, pa
     page.get_by_label("客人姓名").fill("陈先生")
     page.get_by_label("客人电话").fill("13900001111")
     page.get_by_label("传真号码（按拨号输入）").fill("0085221234567")
-    page.locator("[data-quote-explain]", has_text="Hong Kong").wait_for()
+    explained = page.locator("[data-quote-explain]", has_text="中国香港")
+    explained.wait_for()  # the quote's lines said in Chinese, money as ¥
+    assert explained.inner_text().startswith("+852 中国香港特别行政区，通话 3分钟") and "¥" in explained.inner_text()
+    assert "Hong Kong" not in explained.inner_text() and " at " not in explained.inner_text()
     assert "通话 3 分钟约" in page.locator("[data-quote-total]").inner_text()
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     shot(page, "service-form-fax-zh")
