@@ -28,7 +28,7 @@ from drivers.snmp.reading import Counter
 from gatewayd.copying import readings
 from gatewayd.desk import report as desk_report
 from gatewayd.errors import InvalidValue
-from gatewayd.faxing.charges import ReceivedFax, decode_call
+from gatewayd.faxing.calls import ReceivedFax, decode_call
 from gatewayd.models import (
     Attribution,
     ChargeLine,

@@ -1,16 +1,17 @@
 """Faxes in the daemon: the business side of ``drivers/fax``. In order:
 
   documents.py  documents handed in -> the job's fax pages in the spool
+  calls.py      a call record as everything below reads it: ``SentFax`` / ``ReceivedFax``, the
+                one decoder of a ``fax_call`` payload (a malformed one is refused naming the field)
   jobs.py       outgoing jobs: their state table (the row is the truth), retries, moving the
                 ticket on; the outgoing register (发报记录本)
-  charges.py    call records rated onto tickets: outgoing by time and destination, received
-                per page
   incoming.py   received faxes: the incoming register (进报记录本), routing, pickup tickets,
                 the to-call list, "notify me" requests, the archive of unclaimed faxes
   notify.py     the notify command for each received fax (HylaFAX FaxRcvdCmd convention)
 
-This module joins them to the daemon and the driver: what the driver reports about a job, a
-stored call moving its job on, handing jobs to the driver (at start, and when a retry is due),
+This module joins them to the daemon and the driver: a stored call rated onto its ticket
+(outgoing by time and destination, received per page) and moving its job on, what the driver
+reports about a job, handing jobs to the driver (at start, and when a retry is due),
 and the background work the supervisor runs beside the drivers.
 """
 
@@ -24,14 +25,14 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from gatewayd import events
+from gatewayd import audit, billing, events, tickets
 from gatewayd.audit import DAEMON
-from gatewayd.faxing import charges, incoming
-from gatewayd.faxing.charges import usage_from_call
+from gatewayd.errors import InvalidValue
+from gatewayd.faxing import calls, incoming
 from gatewayd.ledger import Ledger
 from gatewayd.models import DeviceEvent, Ticket
 
-__all__ = ["JOB_KIND", "FaxCalls", "apply_job_update", "keepers", "usage_from_call"]
+__all__ = ["JOB_KIND", "FaxCalls", "apply_job_update", "keepers"]
 
 log = structlog.get_logger("gatewayd.fax")
 
@@ -55,21 +56,44 @@ def apply_job_update(ledger: Ledger, report: Any) -> None:
 
 
 class FaxCalls:
-    """The ledger's contract for ``fax_call`` events (``events.EventKind``): a received fax is
-    registered and routed (``incoming.match``); a call on its ticket is rated (``charges``), and
-    a job's call moves the job on in the same transaction (so a stored call is never sent again)."""
+    """The ledger's contract for ``fax_call`` events (``events.EventKind``): the record read by
+    ``calls.decode_call``; a received fax is registered and routed (``incoming.match``); a call on
+    its ticket is rated, and a job's call moves the job on in the same transaction (so a stored
+    call is never sent again)."""
 
     kind = "fax_call"
-    decode = staticmethod(charges.decode_call)
+    decode = staticmethod(calls.decode_call)
     match = staticmethod(incoming.match)
 
     @staticmethod
     def bill(session: Session, ctx: events.Context, ticket: Ticket, row: DeviceEvent) -> None:
+        """An outgoing call rated by time and destination, a received one per page
+        (``FaxInUsage``) once it is on its fax_in ticket; a job's own call moves the job on."""
         from gatewayd.faxing import jobs
 
-        charges.bill_call(session, ctx, ticket, row)
-        if row.payload.get("direction") == "outgoing" and row.payload.get("job_id") and not row.manual:
-            jobs.call_ended(session, ctx.caller, ctx.now, ctx.services.config.sections["fax"].retry, row.payload)
+        try:
+            call = calls.decode_call(row.payload)
+        except InvalidValue as err:  # stored before calls were decoded on entry
+            _unpriced(session, ctx, ticket, row, err)
+            return
+        usage = billing.FaxInUsage(pages=call.pages, at=row.occurred_at) if isinstance(
+            call, calls.ReceivedFax) else call.usage
+        try:
+            rating = billing.rate(ctx.services.rates, ctx.services.site, usage)
+        except billing.BillingError as err:
+            _unpriced(session, ctx, ticket, row, err)
+        else:
+            tickets.add_rating(session, ctx.caller, ctx.now, ticket, rating, event_id=row.id)
+        if isinstance(call, calls.SentFax) and call.job_id is not None and not row.manual:
+            jobs.call_ended(session, ctx.caller, ctx.now, ctx.services.config.sections["fax"].retry,
+                            row.natural_key, call)
+
+
+def _unpriced(session: Session, ctx: events.Context, ticket: Ticket, row: DeviceEvent, err: Exception) -> None:
+    """The call stays recorded and on its ticket; staff price it by hand. Never lose it."""
+    log.warning("fax.call_unpriced", ticket=ticket.number, event_id=row.id, reason=str(err))
+    audit.write(session, ctx.caller, ctx.now, "charge.unpriced", "ticket", ticket.number, None,
+                {"event": row.id, "reason": str(err)})
 
 
 def _hand_over(driver: Any, rows: list[Any]) -> None:

@@ -7,7 +7,7 @@ register entry, then:
 
 * a routing rule (``[[fax.routes]]``: called number, subaddress, sender's station id -> tenant)
   assigns it: a ``fax_in`` pickup ticket is opened for the tenant and returned, so the ledger puts
-  the call on it and bills it per page (``charges.bill_call``);
+  the call on it and bills it per page (``FaxCalls.bill``);
 * else the entry stays 待查 (``pending``) until staff assign it (:func:`assign`, which attaches the
   call record to the new ticket, billing it the same way) or it is archived after
   ``archive_after_days`` (:func:`archive_unclaimed`, audited);
@@ -30,7 +30,7 @@ from gatewayd.audit import DAEMON, Caller
 from gatewayd.db import in_period
 from gatewayd.errors import Conflict, InvalidValue, NotFound
 from gatewayd.faxing import jobs, notify
-from gatewayd.faxing.charges import ReceivedFax, decode_call
+from gatewayd.faxing.calls import ReceivedFax, decode_call
 from gatewayd.models import (
     DeviceEvent,
     FaxIncoming,
@@ -57,7 +57,7 @@ def match(session: Session, ctx: events.Context, event: events.EventIn) -> Ticke
     it in) and when, by the ledger's clock."""
     call = decode_call(event.payload)
     if not isinstance(call, ReceivedFax):
-        return jobs.ticket_of_call(session, event.payload)
+        return jobs.ticket_of_call(session, call)
     if call.pages == 0:
         return None  # nothing arrived to pick up; the call record alone says what happened
     services, caller, now = ctx.services, ctx.caller, ctx.now
@@ -65,7 +65,7 @@ def match(session: Session, ctx: events.Context, event: events.EventIn) -> Ticke
     entry = FaxIncoming(
         call_id=event.natural_key, device=event.device, received_at=event.occurred_at,
         called_number=call.called_number, caller_id=call.caller_id, remote_station_id=call.remote_station_id,
-        subaddress=call.subaddress, pages=call.pages, error_pages=call.error_pages, call_status=call.status,
+        subaddress=call.subaddress, pages=call.pages, error_pages=call.error_pages, call_status=call.status.value,
         document_path=call.document_path, state=FaxInState.PENDING.value)
     session.add(entry)
     session.flush()
@@ -85,7 +85,7 @@ def match(session: Session, ctx: events.Context, event: events.EventIn) -> Ticke
         break
     _match_request(session, now, entry)
     if fax and fax.notify_command:
-        notify.after_commit(session, fax.notify_command, entry, event.payload)
+        notify.after_commit(session, fax.notify_command, entry, call)
     return ticket
 
 

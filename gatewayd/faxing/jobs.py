@@ -13,9 +13,9 @@ handing the job back to the driver when a retry is due, cancelling -- happens he
   still running or already got through.
 * ``cancelled`` by staff: the ticket is left as it is for staff to decide (resend or cancel it).
 
-Each call of a job is a ``fax_call`` event on the job's ticket, billed when stored
-(``charges.py``) in the same transaction that moves the job on; these rows add the queue state
-and are the outgoing register (发报记录本).
+Each call of a job is a ``fax_call`` event on the job's ticket, read as a ``calls.SentFax`` and
+billed when stored (``FaxCalls.bill``) in the same transaction that moves the job on; these rows
+add the queue state and are the outgoing register (发报记录本).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from drivers.fax.record import HangupCode
 from gatewayd import audit, tickets
 from gatewayd.audit import Caller
 from gatewayd.db import in_period
-from gatewayd.errors import Conflict, NotFound
+from gatewayd.errors import Conflict, InvalidValue, NotFound
+from gatewayd.faxing.calls import SentFax, decode_call
 from gatewayd.models import (
     ChargeLine,
     DeviceEvent,
@@ -162,24 +163,21 @@ def not_sent(session: Session, caller: Caller, now: datetime, job_id: str, reaso
     _move(session, caller, now, job, "not_sent", S.FAILED, reason=reason, next_try_at=None)
 
 
-def ticket_of_call(session: Session, payload: dict[str, Any]) -> Ticket | None:
+def ticket_of_call(session: Session, call: SentFax) -> Ticket | None:
     """An outgoing call is on its job's ticket (the driver knows only the job)."""
-    try:
-        return find(session, payload["job_id"]).ticket
-    except (KeyError, TypeError, ValueError, NotFound):
-        return None  # a hand-entered call without a job of ours: staff attach it
+    job = session.get(FaxJob, call.job_id) if call.job_id is not None else None
+    return job.ticket if job is not None else None  # a call without a job of ours: staff attach it
 
 
-def call_ended(session: Session, caller: Caller, now: datetime, policy: RetryPolicy,
-               payload: dict[str, Any]) -> None:
+def call_ended(session: Session, caller: Caller, now: datetime, policy: RetryPolicy, call_id: str,
+               call: SentFax) -> None:
     """A job's call record is stored: its pages count, and the job is done, waits or fails."""
-    job = find(session, payload["job_id"], lock=True)
-    if job.last_call_id == payload["call_id"]:
+    assert call.job_id is not None
+    job = find(session, call.job_id, lock=True)
+    if job.last_call_id == call_id:
         return  # this call was applied already (the record re-attached)
-    delivered = sorted(set(job.delivered.get("pages", [])) | {
-        p["page"] for p in payload.get("pages", []) if p.get("delivered")})
-    fields = {"delivered": {"pages": delivered}, "pages_delivered": len(delivered),
-              "last_call_id": payload["call_id"]}
+    delivered = sorted(set(job.delivered.get("pages", [])) | call.delivered)
+    fields = {"delivered": {"pages": delivered}, "pages_delivered": len(delivered), "last_call_id": call_id}
     if S(job.state) is S.CANCELLED:
         if len(delivered) < job.pages:
             for name, value in fields.items():
@@ -196,9 +194,7 @@ def call_ended(session: Session, caller: Caller, now: datetime, policy: RetryPol
         return
     for name, value in fields.items():
         setattr(job, name, value)
-    hangup = payload.get("hangup") or {}
-    code = HangupCode(hangup.get("code", HangupCode.MODEM_ERROR.value))
-    target, when, reason = next_step(policy, job, code, hangup.get("reason") or code.value, now)
+    target, when, reason = next_step(policy, job, call.hangup, call.usage.hangup_reason or call.hangup.value, now)
     _move(session, caller, now, job, "call_ended", target, next_try_at=when, reason=reason)
 
 
@@ -273,31 +269,36 @@ def listing(session: Session, *, ticket: str | None = None, state: str | None = 
 def register(session: Session, jobs: list[FaxJob]) -> list[dict[str, Any]]:
     """The outgoing register (发报记录本): one line per job, its calls summed. Two queries for
     any number of jobs: their tickets' fax calls, then those calls' charge lines."""
-    calls: dict[tuple[int, Any], list[DeviceEvent]] = defaultdict(list)
+    calls: dict[tuple[int, int | None], list[tuple[int, SentFax]]] = defaultdict(list)
     charged: dict[int, Decimal] = defaultdict(Decimal)
     if jobs:
         for e in session.scalars(select(DeviceEvent).where(
                 DeviceEvent.kind == "fax_call", DeviceEvent.ticket_id.in_({job.ticket_id for job in jobs}))
                 .order_by(DeviceEvent.id)):
-            calls[(e.ticket_id, e.payload.get("job_id"))].append(e)
+            try:
+                call = decode_call(e.payload)
+            except InvalidValue as err:  # stored before calls were decoded on entry
+                log.warning("fax.register_unreadable_call", event_id=e.id, ticket_id=e.ticket_id, reason=str(err))
+                continue
+            if isinstance(call, SentFax):
+                calls[(e.ticket_id, call.job_id)].append((e.id, call))
         for event_id, amount in session.execute(select(ChargeLine.event_id, ChargeLine.amount).where(
-                ChargeLine.event_id.in_([e.id for found in calls.values() for e in found]))):
+                ChargeLine.event_id.in_([event_id for found in calls.values() for event_id, _ in found]))):
             charged[event_id] += amount
     lines = []
     for job in jobs:
-        mine = calls.get((job.ticket_id, str(job.id)), [])
+        mine = calls.get((job.ticket_id, job.id), [])
         ticket = job.ticket
         lines.append({
             **view(job),
             "customer": ticket.tenant.company if ticket.tenant else ticket.guest_name,
             "room": ticket.room,
             "calls": len(mine),
-            "duration_s": round(sum(float(e.payload.get("duration_s") or 0) for e in mine), 1),
-            "error_pages": sorted({p["page"] for e in mine for p in e.payload.get("pages", [])
-                                   if p.get("error_page")}),
-            "remote_station_id": next((e.payload.get("remote_station_id") for e in reversed(mine)
-                                       if e.payload.get("remote_station_id")), ""),
-            "charged": str(sum((charged[e.id] for e in mine), Decimal(0)).quantize(Decimal("0.01"))),
+            "duration_s": round(float(sum(call.duration_s for _, call in mine)), 1),
+            "error_pages": sorted(set().union(*(call.error_pages for _, call in mine))),
+            "remote_station_id": next((call.remote_station_id for _, call in reversed(mine)
+                                       if call.remote_station_id), ""),
+            "charged": str(sum((charged[event_id] for event_id, _ in mine), Decimal(0)).quantize(Decimal("0.01"))),
             "ticket_state": ticket.state,
         })
     return lines

@@ -23,6 +23,8 @@ import structlog
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from drivers.fax.record import CallStatus
+from gatewayd.faxing.calls import ReceivedFax
 from gatewayd.models import FaxIncoming, FaxNotifyRequest
 
 log = structlog.get_logger("gatewayd.fax")
@@ -31,8 +33,8 @@ log = structlog.get_logger("gatewayd.fax")
 TIMEOUT_S = 120.0
 
 
-def command_line(command: tuple[str, ...], entry: FaxIncoming, payload: dict[str, Any]) -> list[str]:
-    reason = "" if payload.get("status") == "completed" else (payload.get("hangup") or {}).get("reason", "")
+def command_line(command: tuple[str, ...], entry: FaxIncoming, call: ReceivedFax) -> list[str]:
+    reason = "" if call.status is CallStatus.COMPLETED else call.hangup_reason
     return [*command, entry.document_path, entry.device, entry.call_id, reason, entry.caller_id]
 
 
@@ -48,9 +50,9 @@ def environment(session: Session, entry: FaxIncoming) -> dict[str, str]:
     }
 
 
-def after_commit(session: Session, command: tuple[str, ...], entry: FaxIncoming, payload: dict[str, Any]) -> None:
+def after_commit(session: Session, command: tuple[str, ...], entry: FaxIncoming, call: ReceivedFax) -> None:
     """Run the command for ``entry`` once ``session`` commits (not at all if it rolls back)."""
-    run_after_commit(session, lambda s: (command_line(command, entry, payload), environment(s, entry)),
+    run_after_commit(session, lambda s: (command_line(command, entry, call), environment(s, entry)),
                      entry=entry.id)
 
 

@@ -156,7 +156,7 @@ def test_a_garbled_hand_entered_call_record_is_refused_naming_what_is_wrong(daem
     event["payload"]["duration_s"] = "a minute or so"
     with pytest.raises(Refused) as refused:
         c.post("/events", event)
-    assert refused.value.status == 422 and "unreadable call record" in refused.value.detail
+    assert refused.value.status == 422 and "payload.duration_s must be a number of seconds" in refused.value.detail
     event["payload"] = {**event["payload"], "duration_s": 60, "direction": "sideways"}
     with pytest.raises(Refused) as refused:
         c.post("/events", event)
@@ -166,7 +166,7 @@ def test_a_garbled_hand_entered_call_record_is_refused_naming_what_is_wrong(daem
     unknown = call_record(t["id"], number="0085221234567", pages=[["OK"]], duration=60, status="completed")
     with pytest.raises(Refused) as refused:
         c.post("/events", unknown)
-    assert refused.value.status == 422 and "attempts[].status must be one of MCF, RTP, RTN" in refused.value.detail
+    assert refused.value.status == 422 and "payload.pages[0].attempts[0].status must be one of MCF, RTP, RTN" in refused.value.detail
     incoming = {**event, "natural_key": "in-1", "ticket": None, "payload": {"direction": "incoming", "pages": "3"}}
     with pytest.raises(Refused) as refused:
         c.post("/events", incoming)
@@ -178,6 +178,50 @@ def test_a_garbled_hand_entered_call_record_is_refused_naming_what_is_wrong(daem
     assert refused.value.status == 422 and "payload.remote_station_id must be text" in refused.value.detail
     assert all(e["natural_key"] != "in-1" for e in c.get("/events"))
     assert c.get(f"/tickets/{t['id']}")["charges"] == []
+
+
+#: Hand-entered outgoing call records the old readers broke on (500: an AttributeError or
+#: TypeError from reading the payload by key, or in rating) or billed as if sound -- each with the
+#: field the 422 must name.
+MALFORMED_CALLS = [
+    ("a page that is no object", lambda p: p.update(pages=[1]), "payload.pages must be a list"),
+    ("the hang-up as a bare word", lambda p: p.update(hangup="busy"), "payload.hangup must be like"),
+    ("the number as a JSON number", lambda p: p.update(number=85221234567), "payload.number must be text"),
+    ("no number", lambda p: p.pop("number"), "payload.number must be the number dialled"),
+    ("a page numbered by a word", lambda p: p["pages"][0].update(page="one"), "payload.pages[0].page must be"),
+    ("a negative page", lambda p: p["pages"][1].update(page=-2), "payload.pages[1].page must be a page number from 1"),
+    ("an endless call", lambda p: p.update(duration_s=1e300), "payload.duration_s must be a number of seconds"),
+    ("a hang-up code no driver gives", lambda p: p.update(hangup={"code": "fine", "reason": "ok"}),
+     "payload.hangup.code must be one of normal, busy"),
+    ("delivered as text", lambda p: p["pages"][0].update(delivered="no"), "payload.pages[0].delivered must be true or false"),
+    ("a connect time without its zone", lambda p: p.update(connected_at="2026-11-25T02:00:15"),
+     "payload.connected_at must be a time with its offset"),
+    ("a status no driver gives", lambda p: p.update(status=3), "payload.status must be one of completed, partial, failed"),
+    ("a job id that is no job number", lambda p: p.update(job_id=[1]), "payload.job_id must be a fax job's number"),
+]
+
+
+def test_a_malformed_hand_entered_outgoing_call_is_refused_naming_the_field_and_never_billed(daemon: Daemon) -> None:
+    """Billing, the job and the outgoing register read a call through one decoder (SentFax): what
+    it refuses is a 422 naming the field before anything is stored, where the old readers, each
+    reading the payload by key, failed with a 500 or billed the record as it came."""
+    c = daemon.client()
+    t = c.post("/tickets", {"kind": "fax_out", "guest_name": "x"})
+    for n, (what, garble, field) in enumerate(MALFORMED_CALLS):
+        event = call_record(t["id"], number="0085221234567", pages=[["MCF"], ["RTN", "MCF"]], duration=60,
+                            status="completed")
+        event["natural_key"] = f"garbled-{n}"
+        garble(event["payload"])
+        with pytest.raises(Refused) as refused:
+            c.post("/events", event)
+        assert (refused.value.status, field in refused.value.detail) == (422, True), (what, refused.value.detail)
+    assert [e for e in c.get("/events", kind="fax_call")] == []
+    assert c.get(f"/tickets/{t['id']}")["charges"] == []
+    # The same record, whole, is billed: the decoder refuses only what is wrong.
+    sound = call_record(t["id"], number="0085221234567", pages=[["MCF"], ["RTN", "MCF"]], duration="191.4",
+                        status="completed")
+    assert c.post("/events", sound)["ticket"] == t["id"]
+    assert {line["rule"] for line in c.get(f"/tickets/{t['id']}")["charges"]} >= {"fax_out.destinations[+852]"}
 
 
 def test_a_hand_entered_print_job_nobody_claims_is_decoded_before_it_is_stored(daemon: Daemon) -> None:

@@ -193,7 +193,9 @@ def fax_day(site: Site, count: int) -> None:
                               notify_request_id=request.id if n % 2 else None))
             job_id = job.id
         site.ledger.record_event(DESK, EventIn("fax_call", "m1", f"out-{n}", at + timedelta(minutes=n),
-                                               {"job_id": str(job_id), "duration_s": 30}, t["id"]), manual=False)
+                                               {"job_id": str(job_id), "direction": "outgoing", "number": "0085221234567",
+                                                "status": "completed", "dialled_at": at.isoformat(),
+                                                "duration_s": 30}, t["id"]), manual=False)
 
 
 FAX_LISTS = ("/fax/jobs", "/fax/incoming", "/fax/to-call", "/fax/notify-requests", "/fax/register/out?date=2026-11-24",

@@ -13,6 +13,7 @@ from gatewayd import db
 from gatewayd.audit import Caller
 from gatewayd.errors import Conflict
 from gatewayd.faxing import jobs
+from gatewayd.faxing.calls import SentFax, decode_call
 from gatewayd.ledger import Ledger
 from gatewayd.models import FaxJob, FaxJobState
 
@@ -58,10 +59,14 @@ def ledger(db_url: str) -> Ledger:
     return Ledger(db.session_factory(engine), UTC, clock=lambda: NOW)
 
 
-def call(job_id: int, call_id: str, code: str, *delivered: int, pages: tuple[int, ...] = (1, 2)) -> dict:
-    return {"job_id": str(job_id), "call_id": call_id, "direction": "outgoing",
-            "hangup": {"code": code, "reason": f"{code} reason"},
-            "pages": [{"page": n, "delivered": n in delivered} for n in pages]}
+def call(job_id: int, call_id: str, code: str, *delivered: int, pages: tuple[int, ...] = (1, 2)) -> tuple[str, SentFax]:
+    """A job's call as the ledger hands it to the job: its call id and the record decoded."""
+    record = decode_call({"job_id": str(job_id), "call_id": call_id, "direction": "outgoing", "number": "5550199",
+                          "status": "completed", "dialled_at": NOW.isoformat(),
+                          "hangup": {"code": code, "reason": f"{code} reason"},
+                          "pages": [{"page": n, "delivered": n in delivered} for n in pages]})
+    assert isinstance(record, SentFax)
+    return call_id, record
 
 
 def test_a_job_retried_after_rtn_refused_then_done(ledger: Ledger):
@@ -72,16 +77,16 @@ def test_a_job_retried_after_rtn_refused_then_done(ledger: Ledger):
         job_id = job.id
     with ledger.transaction() as s:
         jobs.call_started(s, DESK, NOW, str(job_id))
-        jobs.call_ended(s, DESK, NOW, POLICY, call(job_id, "c1", "RTN resend refused", 1))
+        jobs.call_ended(s, DESK, NOW, POLICY, *call(job_id, "c1", "RTN resend refused", 1))
         job = jobs.find(s, job_id)
         assert (job.state, job.tries, job.next_try_at, jobs.pages_to_send(job)) == ("retry_wait", 1, NOW, (2,))
-        jobs.call_ended(s, DESK, NOW, POLICY, call(job_id, "c1", "RTN resend refused", 1))  # again: no-op
+        jobs.call_ended(s, DESK, NOW, POLICY, *call(job_id, "c1", "RTN resend refused", 1))  # again: no-op
         assert jobs.find(s, job_id).tries == 1
     with ledger.transaction() as s:
         assert [j.id for j in jobs.due(s, DESK, NOW)] == [job_id]
         assert jobs.find(s, job_id).state == "queued" and jobs.due(s, DESK, NOW) == []
         jobs.call_started(s, DESK, NOW, str(job_id))
-        jobs.call_ended(s, DESK, NOW, POLICY, call(job_id, "c2", "normal", 2, pages=(2,)))
+        jobs.call_ended(s, DESK, NOW, POLICY, *call(job_id, "c2", "normal", 2, pages=(2,)))
         job = jobs.find(s, job_id)
         assert (job.state, job.tries, job.delivered, job.finished_at) == ("done", 2, {"pages": [1, 2]}, NOW)
         assert job.ticket.state == "awaiting_customer"
@@ -96,7 +101,7 @@ def test_a_cancelled_job_ignores_the_call_that_was_starting_and_counts_its_pages
                           e164="+862155550199", spool="/spool/y.tif", pages=2)
         jobs.cancel(s, DESK, NOW, job, "cancelled by staff")
         jobs.call_started(s, DESK, NOW, str(job.id))  # the driver had just begun the call
-        jobs.call_ended(s, DESK, NOW, POLICY, call(job.id, "c1", "modem error", 1))
+        jobs.call_ended(s, DESK, NOW, POLICY, *call(job.id, "c1", "modem error", 1))
         assert (job.state, job.tries, job.pages_delivered) == ("cancelled", 0, 1)
-        jobs.call_ended(s, DESK, NOW, POLICY, call(job.id, "c2", "normal", 2))  # got through after all
+        jobs.call_ended(s, DESK, NOW, POLICY, *call(job.id, "c2", "normal", 2))  # got through after all
         assert job.state == "done" and job.reason == "every page delivered before the call was cut short"
