@@ -296,14 +296,15 @@ def _checklist(item: str) -> str:
             "parking": _("parking arranged")}.get(item, item)
 
 
-def _mail_kind(kind: str) -> str:
+def mail_kind(kind: str) -> str:
+    """A mail register kind (gatewayd.models.MailKind) in the current language."""
     return {"letter": _("letters"), "registered": _("registered letter"), "parcel_notice": _("parcel notice"),
             "remittance": _("remittance slip"), "ems": _("EMS")}.get(kind, kind)
 
 
 DUE: dict[str, Callable[[dict[str, Any], Formats], str]] = {
     "mail_return": lambda a, fmt: _("return the %(kind)s for %(addressee)s (查无此人) to the post office") % {
-        "kind": _mail_kind(a["mail_kind"]), "addressee": a["addressee"]},
+        "kind": mail_kind(a["mail_kind"]), "addressee": a["addressee"]},
     "complaint_reply": lambda a, fmt: _("reply to %(complainant)s: %(subject)s") % a,
     "visit_reply": lambda a, fmt: _("written answer to %(company)s: %(opinions)s") % a,
     "visit": lambda a, fmt: _("half-yearly visit to %(company)s") % a,
