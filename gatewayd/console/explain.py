@@ -220,7 +220,8 @@ def _room_extra(c: dict[str, Any], fmt: Formats) -> str:
 
 def _manual(c: dict[str, Any], fmt: Formats) -> str:
     return _("%(what)s (entered by staff), %(n)s %(unit)s × %(price)s = %(amount)s") % {
-        "what": c["inputs"]["description"], "n": fmt.number(c["quantity"]), "unit": c["unit"],
+        # a line added over the API stores the staff's own words as its description, with no inputs
+        "what": c["inputs"].get("description", c["description"]), "n": fmt.number(c["quantity"]), "unit": unit(c["unit"]),
         "price": fmt.money(c["unit_price"]), "amount": fmt.money(c["amount"])}
 
 

@@ -120,6 +120,12 @@ def test_error_pages_resent_twice_and_not_resent_are_told_apart(chinese) -> None
                                          "收费：3 × ¥2.00 = ¥6.00")
 
 
+def test_a_line_staff_added_over_the_api_is_said_with_their_words(chinese) -> None:  # type: ignore[no-untyped-def]
+    line = {"rule": "manual", "description": "装订", "quantity": "2", "unit": "item", "unit_price": "3.00",
+            "amount": "6.00", "inputs": {}, "manual": True}  # as POST /tickets/{id}/charges stores it
+    assert explain.charge(line, FMT) == "装订（手工录入），2 项 × ¥3.00 = ¥6.00"
+
+
 def test_english_reads_the_stored_sentence_and_an_unknown_line_falls_back_to_it(book) -> None:  # type: ignore[no-untyped-def]
     [line] = _lines(rate(book, SITE, FaxInUsage(pages=3, at=MARCH)))
     token = i18n.current.set("en")
