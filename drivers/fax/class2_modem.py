@@ -106,13 +106,15 @@ class _Call:
 
 
 def _session(params: class2.SessionParameters | None) -> Session:
-    """The frames.Session a page is coded for: the modem's +FCS (MH unless it says MR)."""
+    """The frames.Session a page is coded for: the modem's +FCS (MH unless it says MR; with
+    ECM the modem frames and corrects the line, we see the same page data)."""
     if params is None:
         return Session(Speed.V27_2400, Resolution.FINE, Coding.MH)
     speed = next((s for s in Speed if s.bit_rate <= params.bit_rate), Speed.V27_2400)
     return Session(speed, Resolution.FINE if params.vertical_resolution else Resolution.STANDARD,
                    Coding.MR if params.coding == 1 else Coding.MH,
-                   Width.A4 if params.width == 0 else Width.B4 if params.width == 1 else Width.A3)
+                   Width.A4 if params.width == 0 else Width.B4 if params.width == 1 else Width.A3,
+                   ecm=params.ecm != 0)
 
 
 class Class2FaxModem(ModemPort):
@@ -135,8 +137,10 @@ class Class2FaxModem(ModemPort):
         self.channel.expect_ok(f"AT+FCLASS={n['class']}")
         self.channel.expect_ok(f'AT{n["id"]}="{self.config.station_id[:20]}"')
         speed = _BR_CODES.index(max(r for r in _BR_CODES if r <= self.config.max_speed))
-        # Fine (if allowed), our best speed, A4, unlimited length, MH, no ECM, no BFT, 0 ms.
-        self.channel.expect_ok(f"AT{n['caps']}={int(self.config.fine)},{speed},0,2,0,0,0,0")
+        # Fine (if allowed), our best speed, A4, unlimited length, MH, ECM as configured (the
+        # same `ecm` key as Class 1: the modem then offers and uses T.30 Annex A), no BFT, 0 ms.
+        self.channel.expect_ok(f"AT{n['caps']}={int(self.config.fine)},{speed},0,2,0,"
+                               f"{int(self.config.ecm)},0,0")
         self.channel.expect_ok(f"AT{n['bit_order']}={self.config.bit_order}")
         self.channel.expect_ok("AT+FCR=1")
         if self.fax_class is class2.FaxClass.CLASS_2_0:
@@ -383,7 +387,8 @@ class Class2FaxModem(ModemPort):
             duration_s=round((hung_up - call.connected_at).total_seconds(), 3)
             if call.connected_at else 0.0,
             bit_rate=session.speed.bit_rate if session else 0,
-            resolution=session.resolution.value if session else "", ecm=False,
+            resolution=session.resolution.value if session else "",
+            ecm=bool(session and session.ecm),
             pages_requested=pages_requested, pages=pages, job_id=job_id,
             document_path=document_path,
         )

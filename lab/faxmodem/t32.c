@@ -1016,7 +1016,8 @@ static bool extended(const char *c, bool *final)
         m.line_params[P_BR] = m.session[P_BR] < m.remote_params[P_BR] ? m.session[P_BR]
                                                                        : m.remote_params[P_BR];
         m.line_params[P_DF] = 0;
-        m.line_params[P_EC] = 0;
+        /* The engine uses ECM when both ends offer it (spandsp's DCS), and says so here. */
+        m.line_params[P_EC] = (m.caps[P_EC] && m.remote_params[P_EC]) ? 1 : 0;
         if (m.pages_from_dte == 0)
             report_params(m.n->dcs, m.line_params);
         say("CONNECT");

@@ -106,7 +106,7 @@ def test_a_page_our_rule_rejects_is_answered_rtn_and_its_resend_is_one_page(fax_
             return PageQuality(0, copies[-1].lines, copies[-1].lines)  # every line bad
         return copies[-1]
 
-    call, record = receive(fax_lab, tmp_path, fax_class, document, checker)
+    call, record = receive(fax_lab, tmp_path, fax_class, document, checker, ecm=False)
 
     assert record["rtn"] == 1 and record["status"] == "OK", record
     assert len(copies) == 4 and all(q.bad_lines == 0 for q in copies)
@@ -124,7 +124,7 @@ def test_a_spoilt_page_is_refused_by_the_modems_counts_and_sent_again(fax_lab, t
     """Noise over page 2's image: the modem repairs the rows it hands us, its +FPS line counts
     show the damage, our rule refuses the page (RTN) and the resend is stored."""
     document = bar_tiff(tmp_path / "three.tif", 3)
-    call, record = receive(fax_lab, tmp_path, fax_class, document, corrupt=(2,))
+    call, record = receive(fax_lab, tmp_path, fax_class, document, corrupt=(2,), ecm=False)
 
     assert record["corrupted_pages"] == [2] and record["rtn"] == 1, record
     assert record["status"] == "OK"
@@ -135,8 +135,36 @@ def test_a_spoilt_page_is_refused_by_the_modems_counts_and_sent_again(fax_lab, t
 
 
 @pytest.mark.parametrize("fax_class", CLASSES)
-def test_a_refused_page_is_an_error_page_resent_per_policy(fax_lab, tmp_path, fax_class):
+def test_ecm_send_and_receive_through_the_modem(fax_lab, tmp_path, fax_class):
+    """``ecm = true`` (the Class 1 key) asks the modem for T.30 Annex A (+FCC/+FDCC EC=1): noise
+    over page 1 costs frames (PPR), not the page — each way the pages arrive exact, none an
+    ErrorPage, and the call record says ECM."""
+    sent = pages(2)
     peer = fax_lab(fclass=fax_class, speed=SPEED, corrupt=(1,))
+    modem = opened(peer, tmp_path, fax_class, ecm=True)
+    try:
+        call = modem.send_fax(sent, "5550199")
+    finally:
+        modem.close()
+    record = peer.wait_call(timeout=60)
+
+    assert record["ecm"] and record["ppr"] >= 1 and record["rtn"] == 0, record
+    assert call.ecm and call.status is CallStatus.COMPLETED, call.hangup
+    assert call.pages_delivered == 2 and call.error_pages == ()
+    assert tiff_bitmaps(peer.received_tiff(1)) == [p.bitmap for p in sent]
+
+    document = two_page_tiff(tmp_path / "two.tif")
+    call, record = receive(fax_lab, tmp_path, fax_class, document, corrupt=(1,))
+
+    assert record["ecm"] and record["ppr"] >= 1 and record["rtn"] == 0, record
+    assert call.ecm and call.status is CallStatus.COMPLETED, call.hangup
+    assert [p.page for p in call.pages] == [1, 2] and call.error_pages == ()
+    assert tiff_bitmaps(Path(call.document_path)) == tiff_bitmaps(document)
+
+
+@pytest.mark.parametrize("fax_class", CLASSES)
+def test_a_refused_page_is_an_error_page_resent_per_policy(fax_lab, tmp_path, fax_class):
+    peer = fax_lab(fclass=fax_class, speed=SPEED, corrupt=(1,), ecm=False)
     sent = pages(2)
     modem = opened(peer, tmp_path, fax_class)
     try:
@@ -159,7 +187,7 @@ def test_a_refused_page_is_an_error_page_resent_per_policy(fax_lab, tmp_path, fa
 def test_rtn_on_the_last_page_is_left_for_the_next_call(fax_lab, tmp_path):
     """spandsp ends the call after RTN to EOP: the page is an undelivered ErrorPage, the cause
     'RTN resend refused' (the job calls back at once), pages numbered as the job does."""
-    peer = fax_lab(fclass="2.0", speed=SPEED, corrupt=(2,))
+    peer = fax_lab(fclass="2.0", speed=SPEED, corrupt=(2,), ecm=False)
     modem = opened(peer, tmp_path, "2.0")
     try:
         call = modem.send_fax(pages(2), "5550199", page_numbers=[4, 5])
@@ -176,7 +204,7 @@ def test_rtn_on_the_last_page_is_left_for_the_next_call(fax_lab, tmp_path):
 
 
 def test_giveup_policy_hangs_up_on_the_refused_page(fax_lab, tmp_path):
-    peer = fax_lab(fclass="2.0", speed=SPEED, corrupt=(1,))
+    peer = fax_lab(fclass="2.0", speed=SPEED, corrupt=(1,), ecm=False)
     modem = opened(peer, tmp_path, "2.0", rtn_policy=RtnPolicy(RtnMethod.GIVEUP))
     try:
         call = modem.send_fax(pages(2), "5550199")

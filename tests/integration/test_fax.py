@@ -208,7 +208,7 @@ def test_a_class_2_0_modem_resends_an_error_page_in_the_call_and_bills_it_once(f
     """The same job, ticket and bill through a Class 2.0 modem: the modem reports page 1 bad
     (+FPS:2, RTN), the driver sends it again per rtn_policy, the far end ends all-good, and the
     ErrorPage is noted, not charged twice."""
-    peer = fax_lab(fclass="2.0", speed=SPEED, corrupt=(1,))
+    peer = fax_lab(fclass="2.0", speed=SPEED, corrupt=(1,), ecm=False)  # with ECM: PPR, not RTN
     d = fax_daemon(peer.pty, fax_class="auto")  # the lab's 2.0 modem lists 0,2.0: auto picks 2.0
     ticket = fax_ticket(d)
     letter = save_pages(tmp_path / "letter.tif", [bar_page(2290, 4), bar_page(2290, 5)])
