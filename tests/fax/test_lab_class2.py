@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
+from drivers.fax.channel import FlowControl, ModemChannel, ResultCode
+
+from .helpers import bar_tiff
+
 pytestmark = pytest.mark.slow
 
 EFAX_IDENT = "+1 555 0199"
@@ -129,6 +133,35 @@ def test_efax_receives_two_pages_from_the_modem(fax_lab, pages, tmp_path, fclass
     for path, original in zip(files, pages["pbm"]):
         (frame,) = tiff_frames(path)
         assert_same_pixels(frame, original)
+
+
+def test_the_modem_answers_a_received_page_as_the_dte_says(fax_lab, tmp_path):
+    """AT+FPS=n before the next AT+FDR is the page's answer on the line, whatever the modem's own
+    check said: page 1 is spoilt (the modem reports 2) and taken (=1, MCF); page 2 kept with a
+    retrain (=3, RTP); page 3 refused (=2, RTN) and sent again; the rest left to the modem."""
+    peer = fax_lab(fclass="2.0", send=bar_tiff(tmp_path / "four.tif", 4), receive=False,
+                   ecm=False, corrupt=(1,))
+    answers = {1: 1, 2: 3, 3: 2}  # by the copy's turn
+    reports = []
+    with ModemChannel(str(peer.pty), flow=FlowControl.NONE, lock_dir=str(tmp_path)) as channel:
+        channel.reset()
+        channel.expect_ok("AT+FCLASS=2.0")
+        channel.expect_ok("AT+FCC=1,5,0,2,0,0,0,0")
+        ring = channel.wait_unsolicited(60)
+        assert ring is not None and ring.text == "RING"
+        assert channel.command("ATA", 60).result is ResultCode.OK
+        while (reply := channel.command("AT+FDR", 60)).result is ResultCode.CONNECT:
+            channel.read_data(60)
+            done = channel.read_result(30)
+            reports.append(next(line for line in done.lines if line.startswith("+FPS:")))
+            if len(reports) in answers:
+                channel.expect_ok(f"AT+FPS={answers[len(reports)]}")
+        assert reply.result is ResultCode.OK and "+FHS:00" in reply.lines, reply
+    record = peer.wait_call(timeout=60)
+
+    assert reports[0].startswith("+FPS:2,") and len(reports) == 5, reports
+    assert record["status"] == "OK" and record["pages"] == 4, record
+    assert record["rtp"] == 1 and record["rtn"] == 1 and record["corrupted_pages"] == [1]
 
 
 def test_a_page_the_far_end_refuses_is_reported_bad_and_efax_resends_it(fax_lab, pages,
