@@ -76,8 +76,9 @@ class Context:
 
 class EventKind(Protocol):
     """The one matching contract, per kind of device event: the event was adapted at the edge
-    (driver -> ``EventIn``) and stored; ``match`` finds its ticket when it names none; ``bill``
-    turns it into the ticket's charge lines once it is on one (by matching or by staff)."""
+    (driver -> ``EventIn``); ``match`` finds its ticket when it names none; once stored,
+    ``stored`` records what the event reveals by itself, and ``bill`` turns it into the ticket's
+    charge lines once it is on one (by matching or by staff)."""
 
     kind: str
 
@@ -87,6 +88,10 @@ class EventKind(Protocol):
         (422) by the same reading that bills it."""
 
     def match(self, session: Session, ctx: Context, event: EventIn) -> Ticket | None: ...
+
+    def stored(self, session: Session, ctx: Context, row: DeviceEvent) -> None:
+        """What storing a new event of this kind implies besides its ticket, in the same
+        transaction (a meter reading's anomalies against the device's previous reading)."""
 
     def bill(self, session: Session, ctx: Context, ticket: Ticket, row: DeviceEvent) -> None: ...
 
@@ -165,8 +170,10 @@ def record(session: Session, ctx: Context, event: EventIn, kinds: dict[str, Even
              "ticket": ticket.number if ticket else None, "attribution": row.attribution},
             manual=True,
         )
-    if ticket is not None and (handler := (kinds or {}).get(row.kind)):
-        handler.bill(session, ctx, ticket, row)
+    if handler is not None:
+        handler.stored(session, ctx, row)
+        if ticket is not None:
+            handler.bill(session, ctx, ticket, row)
     return row, True
 
 

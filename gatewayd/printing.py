@@ -191,6 +191,9 @@ class PrintJobs:
                      tickets=[t.number for t in found])
         return None
 
+    def stored(self, session: Session, ctx: events.Context, row: DeviceEvent) -> None:
+        return None  # a job tells nothing beyond its own record
+
     # -- billing -------------------------------------------------------------------------------
 
     def bill(self, session: Session, ctx: events.Context, ticket: Ticket, row: DeviceEvent) -> None:

@@ -65,7 +65,7 @@ def _check_free(api: Api, device: str) -> None:
         metering.check_free(s, device)
 
 
-def _open(api: Api, call: Call, reading: MeterReading | None, max_pages_per_minute: int) -> dict[str, Any]:
+def _open(api: Api, call: Call, reading: MeterReading | None) -> dict[str, Any]:
     device = call.body.get("device")
 
     def before(s: Any) -> None:
@@ -73,8 +73,7 @@ def _open(api: Api, call: Call, reading: MeterReading | None, max_pages_per_minu
             metering.check_free(s, device)  # again: another desk may have opened one meanwhile
 
     def after(s: Any, ticket: Ticket) -> dict[str, Any]:
-        metering.start_meter(s, call.caller, ticket.created_at, ticket, reading,
-                             max_pages_per_minute=max_pages_per_minute)
+        metering.start_meter(s, call.caller, ticket.created_at, ticket, reading, api.services)
         return _with_meter(s, ticket)
 
     return api.ledger.open_ticket(call.caller, before=before, after=after, **call.body)
@@ -89,7 +88,7 @@ def extend_open(route: Route) -> Route:
         device = body.get("device", "")
         bound = log.bind(device=device)  # a local binding: nothing leaks into the connection's next request
         if form.manual:
-            opened = await api.db(_open, api, call, None, 0)
+            opened = await api.db(_open, api, call, None)
             bound.info("copy.opened", ticket=opened["id"], meter=metering.MANUAL)
             return opened
         copiers = _copiers(api, device)
@@ -109,7 +108,7 @@ def extend_open(route: Route) -> Route:
                 f"copier {device} is still busy: {err.reason} after {err.waited_s:.0f} s. Wait for it to finish "
                 f"the job in progress and try again, or open with params.meter = \"manual\""
             ) from err
-        opened = await api.db(_open, api, call, reading, copiers.max_pages_per_minute(device))
+        opened = await api.db(_open, api, call, reading)
         bound.info("copy.opened", ticket=opened["id"], meter=metering.AUTO, reading=opened["meter"]["opening"]["event"])
         return opened
 
@@ -140,11 +139,11 @@ def _wait(api: Api, call: Call, reason: str, needs_count: bool) -> dict[str, Any
         return _with_meter(s, ticket)
 
 
-def _close(api: Api, call: Call, reading: MeterReading, max_pages_per_minute: int) -> dict[str, Any]:
+def _close(api: Api, call: Call, reading: MeterReading) -> dict[str, Any]:
     with api.ledger.transaction() as s:
         ticket = tickets.find(s, call.params["id"], lock=True)
         metering.close(s, call.caller, api.ledger.clock(), ticket, reading, api.services, action="finish",
-                       version=call.body.get("version"), max_pages_per_minute=max_pages_per_minute)
+                       version=call.body.get("version"))
         return _with_meter(s, ticket)
 
 
@@ -168,7 +167,7 @@ def extend_finish(route: Route) -> Route:
             reason = f"copier {device} counters not settled: {err.reason} after {err.waited_s:.0f} s"
             bound.warning("copy.awaiting_meter", error=str(err))
             return await api.db(_wait, api, call, f"{reason}; retried until they settle, or enter a count", False)
-        closed = await api.db(_close, api, call, reading, copiers.max_pages_per_minute(device))
+        closed = await api.db(_close, api, call, reading)
         bound.info("copy.finished", state=closed["state"], sides=(closed["meter"]["count"] or {}).get("sides"),
                  total=closed["total"])
         return closed

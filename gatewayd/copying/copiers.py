@@ -1,10 +1,11 @@
-"""The copiers as the daemon runs them: the SNMP driver, its readings stored, waiting tickets retried.
+"""The copiers as the daemon runs them: the SNMP driver, and the waiting copy tickets retried.
 
-``Copiers`` is what ``build_drivers`` hands the supervisor under the driver name ``snmp``. It
-stores each polled reading itself, rather than through the daemon's generic ``emit``, because a
-reading and the anomalies it reveals go into the ledger in one transaction. Beside the polling
-it retries the closing reading of copy tickets in ``awaiting_meter`` (the copier slept or was
-busy when staff finished) and completes them when the copier answers.
+``Copiers`` is what ``build_drivers`` hands the supervisor under the driver name ``snmp``. Its
+polled readings go to the daemon's ``emit`` like every driver's events: stored once by their
+natural key, with the anomalies each reveals in the same transaction (``readings.MeterReadings``,
+the ``stored`` step of the matching contract). Beside the polling it retries the closing reading
+of copy tickets in ``awaiting_meter`` (the copier slept or was busy when staff finished) and
+completes them when the copier answers.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Copiers:
 
     async def run(self, emit: Callable[[Any], Any]) -> None:
         async with asyncio.TaskGroup() as group:
-            group.create_task(self.driver.run(self.store))
+            group.create_task(self.driver.run(emit))
             group.create_task(self._retry_forever())
 
     def status(self) -> dict[str, Any]:
@@ -73,25 +74,11 @@ class Copiers:
     def names(self) -> list[str]:
         return [d.name for d in self.snmp.devices]
 
-    def max_pages_per_minute(self, device: str) -> int:
-        return self.snmp.device(device).max_pages_per_minute
-
     async def desk_read(self, device: str) -> MeterReading:
         """A billing read while staff wait: the configured settling, capped at DESK_MAX_WAIT_S."""
         policy = self.snmp.billing
         capped = SettlePolicy(policy.stable_polls, policy.poll_every, min(policy.max_wait, DESK_MAX_WAIT_S))
         return await self.driver.billing_read(device, capped)
-
-    async def store(self, reading: MeterReading) -> None:
-        """A polled reading (and its anomalies) into the ledger, on the daemon's writer thread."""
-        await asyncio.get_running_loop().run_in_executor(self._writer, self._store, reading)
-
-    def _store(self, reading: MeterReading) -> None:
-        with self.ledger.transaction() as s:
-            _, found = readings.store(s, DAEMON, self.ledger.clock(), reading,
-                                      max_pages_per_minute=self.max_pages_per_minute(reading.device))
-        for anomaly in found:
-            log.warning("snmp.anomaly", device=anomaly.device, kind=anomaly.kind, detail=anomaly.detail)
 
     # -- copy tickets waiting for their closing reading ---------------------------------------
 
@@ -130,5 +117,4 @@ class Copiers:
             ticket = tickets.find(s, number, lock=True)
             if ticket.state != metering.S.AWAITING_METER:
                 return  # staff settled it with a manual count while the copier was read
-            metering.close(s, ctx.caller, ctx.now, ticket, reading, ctx.services, action="metered",
-                           max_pages_per_minute=self.max_pages_per_minute(reading.device))
+            metering.close(s, ctx.caller, ctx.now, ticket, reading, ctx.services, action="metered")

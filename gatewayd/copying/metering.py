@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from drivers.snmp.anomalies import billable_deltas
 from drivers.snmp.errors import DeltaRefused
 from drivers.snmp.reading import MeterReading, Unit
-from gatewayd import audit, tickets
+from gatewayd import audit, events, tickets
 from gatewayd.audit import Caller
 from gatewayd.billing import BillingError, Colour, Rating, rate
 from gatewayd.billing.pages import CopiedSides, copy_usage, split_copied
@@ -132,15 +132,14 @@ def check_free(session: Session, device: str) -> None:
 
 
 def start_meter(session: Session, caller: Caller, now: datetime, ticket: Ticket, reading: MeterReading | None,
-                *, max_pages_per_minute: int) -> None:
+                services: Any) -> None:
     """Right after opening: remember the mode and store the opening reading on the ticket."""
     if reading is None:
         _remember(ticket, mode=MANUAL)
         audit.write(session, caller, now, "copy.meter_open", "ticket", ticket.number, None,
                     {"mode": MANUAL, "device": ticket.device}, manual=True)
         return
-    row, _ = readings.store(session, caller, now, reading, ticket=ticket.number,
-                            max_pages_per_minute=max_pages_per_minute)
+    row, _ = readings.store(session, events.Context(caller, now, services), reading, ticket=ticket.number)
     _remember(ticket, mode=AUTO, opening=row.id)
     audit.write(session, caller, now, "copy.meter_open", "ticket", ticket.number, None,
                 {"mode": AUTO, "device": ticket.device, "reading": row.id, **_counters(reading)})
@@ -247,13 +246,14 @@ def _count(parts: list[CopiedSides], source: str, **facts: Any) -> dict[str, Any
 # -- the transitions that take a reading or a count -----------------------------------------------
 
 def close(session: Session, caller: Caller, now: datetime, ticket: Ticket, reading: MeterReading, services: Any,
-          *, action: str, version: int | None = None, max_pages_per_minute: int) -> None:
+          *, action: str, version: int | None = None) -> None:
     """The closing reading arrived: bill the delta and move on (``finish`` or ``metered``).
 
     When the delta is refused (reset, another device), the reading is kept, the ticket waits in
     ``awaiting_meter`` and only a manual count settles it.
     """
     form = CopyForm.of(ticket.params)
+    ctx = events.Context(caller, now, services)
     opening = session.get(DeviceEvent, metering(ticket)["opening"])
     assert opening is not None  # foreign-key-like: written by start_meter in the opening transaction
     try:
@@ -261,13 +261,11 @@ def close(session: Session, caller: Caller, now: datetime, ticket: Ticket, readi
     except DeltaRefused as err:
         if action == "finish":
             tickets.transition(session, caller, now, ticket, "await_meter", version=version)
-        row, _ = readings.store(session, caller, now, reading, ticket=ticket.number,
-                                max_pages_per_minute=max_pages_per_minute)
+        row, _ = readings.store(session, ctx, reading, ticket=ticket.number)
         wait(session, caller, now, ticket, f"{err}", needs_count=True, closing=row.id)
         return
     tickets.transition(session, caller, now, ticket, action, version=version)
-    row, _ = readings.store(session, caller, now, reading, ticket=ticket.number,
-                            max_pages_per_minute=max_pages_per_minute)
+    row, _ = readings.store(session, ctx, reading, ticket=ticket.number)
     _bill(session, caller, now, ticket, parts, form, reading.occurred_at, services, event_id=row.id, manual=False)
     _remember(ticket, closing=row.id, count=_count(parts, "meter", **facts), waiting=None, needs_count=False)
     audit.write(session, caller, now, "copy.meter_close", "ticket", ticket.number, None,

@@ -8,10 +8,12 @@ second site sharing the database all see the same history.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,9 +26,10 @@ from drivers.snmp.reading import (
     Unit,
 )
 from gatewayd import events
-from gatewayd.audit import Caller
 from gatewayd.errors import InvalidValue
 from gatewayd.models import DeviceAnomaly, DeviceEvent
+
+log = structlog.get_logger("gatewayd.copiers")
 
 KIND = MeterReading.kind
 
@@ -114,7 +117,8 @@ def reading_of(row: DeviceEvent) -> MeterReading:
 class MeterReadings:
     """The ledger's contract for ``meter_reading`` events (``events.EventKind``): a reading is put
     on a copy ticket by the ticket's meter (``metering``), never guessed, and billed there as a
-    delta of two readings -- so it matches and bills nothing by itself."""
+    delta of two readings -- so it matches and bills nothing by itself. Stored, a device's reading
+    is compared with the device's previous one: the anomalies it reveals are recorded with it."""
 
     kind = KIND
     decode = staticmethod(counters_of)  # what a hand-entered reading must get right
@@ -124,8 +128,17 @@ class MeterReadings:
         return None
 
     @staticmethod
+    def stored(session: Session, ctx: events.Context, row: DeviceEvent) -> None:
+        if not row.manual:  # staff's readings carry counters only: no part of the device's history
+            record_anomalies(session, ctx, row)
+
+    @staticmethod
     def bill(session: Session, ctx: events.Context, ticket: Any, row: DeviceEvent) -> None:
         return None
+
+
+#: ``events.record``'s kinds for a reading taken at the desk (the daemon's ``event_kinds`` has it too).
+KINDS: dict[str, events.EventKind] = {KIND: MeterReadings()}
 
 
 def last_stored(session: Session, device: str, before: datetime | None = None) -> DeviceEvent | None:
@@ -144,36 +157,42 @@ def last_readings(session: Session, devices: list[str]) -> dict[str, MeterReadin
     return {name: reading_of(row) for name, row in found.items() if row is not None}
 
 
-def store(
-    session: Session,
-    caller: Caller,
-    now: datetime,
-    reading: MeterReading,
-    *,
-    ticket: str | None = None,
-    max_pages_per_minute: int = DEFAULT_MAX_PAGES_PER_MINUTE,
-) -> tuple[DeviceEvent, list[DeviceAnomaly]]:
-    """Store ``reading`` (on ``ticket`` if given) and the anomalies it shows; idempotent."""
-    previous = last_stored(session, reading.device, before=reading.occurred_at)
+def store(session: Session, ctx: events.Context, reading: MeterReading, *, ticket: str | None = None
+          ) -> tuple[DeviceEvent, bool]:
+    """Store a reading taken at the desk (on ``ticket`` if given) as the daemon stores a polled
+    one, anomalies included; idempotent. Returns (stored row, whether it was new)."""
     event = events.from_driver(reading)
     if ticket is not None:
-        event = events.EventIn(event.kind, event.device, event.natural_key, event.occurred_at, event.payload, ticket)
-    row, created = events.record(session, events.Context(caller, now), event)
-    if not created:
-        return row, []  # stored before: its anomalies were recorded then
-    found = compare(reading_of(previous) if previous else None, reading,
-                    max_pages_per_minute=max_pages_per_minute)
+        event = dataclasses.replace(event, ticket=ticket)
+    return events.record(session, ctx, event, KINDS)
+
+
+def record_anomalies(session: Session, ctx: events.Context, row: DeviceEvent) -> list[DeviceAnomaly]:
+    """The anomalies ``row`` reveals against the device's previous stored reading, recorded and
+    logged. The limit of a plausible jump is the device's ``max_pages_per_minute`` in the
+    configuration in force."""
+    previous = last_stored(session, row.device, before=row.occurred_at)
+    found = compare(reading_of(previous) if previous else None, reading_of(row),
+                    max_pages_per_minute=_max_pages_per_minute(ctx.services, row.device))
     anomalies = [
         DeviceAnomaly(
             device=a.device, kind=a.kind.value, detail=a.detail, counter=a.counter, before=a.before,
             after=a.after, delta=a.delta, observed_at=a.occurred_at, reading_event_id=row.id,
-            previous_event_id=previous.id if previous else None, recorded_at=now,
+            previous_event_id=previous.id if previous else None, recorded_at=ctx.now,
         )
         for a in found
     ]
     session.add_all(anomalies)
     session.flush()
-    return row, anomalies
+    for anomaly in anomalies:
+        log.warning("snmp.anomaly", device=anomaly.device, event_id=row.id, kind=anomaly.kind, detail=anomaly.detail)
+    return anomalies
+
+
+def _max_pages_per_minute(services: Any, device: str) -> int:
+    snmp = services.config.sections.get("snmp") if services is not None else None
+    configured = next((d for d in snmp.devices if d.name == device), None) if snmp else None
+    return configured.max_pages_per_minute if configured else DEFAULT_MAX_PAGES_PER_MINUTE
 
 
 def anomaly_view(row: DeviceAnomaly) -> dict[str, Any]:

@@ -66,6 +66,10 @@ class FaxCalls:
     match = staticmethod(incoming.match)
 
     @staticmethod
+    def stored(session: Session, ctx: events.Context, row: DeviceEvent) -> None:
+        return None  # a received fax is registered as it is matched (``incoming.match``)
+
+    @staticmethod
     def bill(session: Session, ctx: events.Context, ticket: Ticket, row: DeviceEvent) -> None:
         """An outgoing call rated by time and destination, a received one per page
         (``FaxInUsage``) once it is on its fax_in ticket; a job's own call moves the job on."""

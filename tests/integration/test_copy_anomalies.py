@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from drivers.snmp.anomalies import AnomalyKind
 from drivers.snmp.reading import MeterReading, Unit
-from gatewayd import db
+from gatewayd import db, events
 from gatewayd.audit import DAEMON
 from gatewayd.copying import readings
 from gatewayd.ledger import Ledger
@@ -41,9 +41,11 @@ def ledger(db_url: str) -> Iterator[Ledger]:
 
 
 def _store(ledger: Ledger, r: MeterReading) -> list[str]:
+    """The anomalies storing ``r`` recorded (none when it was stored before)."""
     with ledger.transaction() as s:
-        _, found = readings.store(s, DAEMON, T0, r)
-        return [a.kind for a in found]
+        row, created = readings.store(s, events.Context(DAEMON, T0), r)
+        return list(s.scalars(select(DeviceAnomaly.kind).where(DeviceAnomaly.reading_event_id == row.id)
+                              .order_by(DeviceAnomaly.id))) if created else []
 
 
 def test_each_anomaly_kind_is_recorded_with_its_readings(ledger: Ledger) -> None:
@@ -71,3 +73,26 @@ def test_a_reading_stored_twice_records_its_anomalies_once(ledger: Ledger) -> No
         assert len(s.scalars(select(DeviceAnomaly)).all()) == 1
         # What the SNMP driver starts from after a restart: the last stored reading, exactly.
         assert readings.last_readings(s, ["copier", "unknown"]) == {"copier": later}
+
+
+def test_a_polled_reading_takes_the_daemons_emit_path_and_its_anomalies_come_with_it(db_url: str) -> None:
+    """The copiers hand polled readings to the daemon's emit like every driver: ``ledger.record_event``
+    with the daemon's kinds stores the reading once and records the anomaly it reveals, in the same
+    transaction (before, only ``Copiers`` stored readings with their anomalies; this path stored the
+    reading alone)."""
+    from gatewayd.daemon import event_kinds
+
+    engine = db.make_engine(db_url)
+    db.migrate(engine)
+    try:
+        ledger = Ledger(db.session_factory(engine), ZoneInfo("Asia/Shanghai"), clock=lambda: T0, kinds=event_kinds())
+        ledger.record_event(DAEMON, events.from_driver(reading(total=1000)), manual=False)
+        later = events.from_driver(reading(at=60, total=10))
+        view, created = ledger.record_event(DAEMON, later, manual=False)
+        assert created and view["attribution"] == "unattributed"
+        assert ledger.record_event(DAEMON, later, manual=False)[1] is False  # re-emitted after a restart
+        with ledger.transaction() as s:
+            assert [(a.kind, a.reading_event_id) for a in s.scalars(select(DeviceAnomaly))] == [
+                ("counter_decrease", view["id"])]
+    finally:
+        engine.dispose()
