@@ -258,6 +258,8 @@ CHARGES: dict[str, Callable[[dict[str, Any], Formats], str]] = {
 
 def unit(name: str) -> str:
     """A line's unit ("page", "side", "min"...) in the current language; an extra's own name as is."""
+    if _english():
+        return name  # as the API and the receipt write it
     return {"min": _("min"), "page": _("pages"), "side": _("sides"), "call": _("call"), "attempt": _("attempt"),
             "errand": _("errand"), "item": _("item"), "h": _("h")}.get(name, name)
 

@@ -131,6 +131,7 @@ def test_english_reads_the_stored_sentence_and_an_unknown_line_falls_back_to_it(
     token = i18n.current.set("en")
     try:
         assert explain.charge(line, FMT) == line["description"]
+        assert explain.unit(line["unit"]) == "page"  # the ticket page's unit column as before
     finally:
         i18n.current.reset(token)
     token = i18n.current.set("zh_CN")
