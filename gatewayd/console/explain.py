@@ -16,6 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import phonenumbers
 from babel import Locale
 
 from gatewayd.console import i18n
@@ -57,8 +58,6 @@ def _blocks(billed: int, first: int, following: int) -> str:
 
 def _destination(inputs: dict[str, Any]) -> str:
     """"+852 中国香港特别行政区": the calling code and the region's name in the reader's language (CLDR)."""
-    import phonenumbers
-
     code = phonenumbers.parse(inputs["e164"]).country_code
     region = inputs.get("region") or ""
     name = Locale.parse(i18n.FORMAT_LOCALES[i18n.current.get()]).territories.get(region, region)
@@ -74,7 +73,10 @@ def _reason(reason: str) -> str:
     known = {"busy": _("busy"), "no answer": _("no answer"), "no dialtone": _("no dial tone"),
              "no carrier": _("no fax tones"), "no connection": _("no connection"), "call ended": _("call ended"),
              "carrier lost": _("line dropped"), "remote disconnect": _("the far end hung up"),
-             "training failed": _("training failed"), "no response": _("no response")}
+             "training failed": _("training failed"), "no response": _("no response"),
+             "no DIS/DCS within T1": _("no fax answer within 35 s"), "incompatible": _("no common fax mode"),
+             "RTN give up": _("a page kept failing"), "RTN resend refused": _("the far end refused a resend"),
+             "protocol error": _("fax protocol error"), "modem error": _("modem error")}
     return known.get(reason, reason)
 
 

@@ -126,6 +126,15 @@ def test_a_line_staff_added_over_the_api_is_said_with_their_words(chinese) -> No
     assert explain.charge(line, FMT) == "装订（手工录入），2 项 × ¥3.00 = ¥6.00"
 
 
+def test_every_hang_up_the_fax_driver_names_is_said_in_chinese(chinese) -> None:  # type: ignore[no-untyped-def]
+    from drivers.fax.record import HangupCode
+
+    for code in HangupCode:
+        if code is not HangupCode.NORMAL:
+            said = explain._reason(code.value)
+            assert re.search(r"[\u4e00-\u9fff]", said) and said != code.value, code
+
+
 def test_english_reads_the_stored_sentence_and_an_unknown_line_falls_back_to_it(book) -> None:  # type: ignore[no-untyped-def]
     [line] = _lines(rate(book, SITE, FaxInUsage(pages=3, at=MARCH)))
     token = i18n.current.set("en")
