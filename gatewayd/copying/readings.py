@@ -172,8 +172,12 @@ def record_anomalies(session: Session, ctx: events.Context, row: DeviceEvent) ->
     logged. The limit of a plausible jump is the device's ``max_pages_per_minute`` in the
     configuration in force."""
     previous = last_stored(session, row.device, before=row.occurred_at)
-    found = compare(reading_of(previous) if previous else None, reading_of(row),
-                    max_pages_per_minute=_max_pages_per_minute(ctx.services, row.device))
+    try:
+        found = compare(reading_of(previous) if previous else None, reading_of(row),
+                        max_pages_per_minute=_max_pages_per_minute(ctx.services, row.device))
+    except InvalidValue as err:  # the reading is kept whatever it says; only the comparison is lost
+        log.warning("snmp.reading_not_compared", device=row.device, event_id=row.id, reason=err.detail)
+        return []
     anomalies = [
         DeviceAnomaly(
             device=a.device, kind=a.kind.value, detail=a.detail, counter=a.counter, before=a.before,
