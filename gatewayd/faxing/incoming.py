@@ -55,7 +55,13 @@ def match(session: Session, ctx: events.Context, event: events.EventIn) -> Ticke
     fax is registered, and its pickup ticket returned when a routing rule knows whose it is.
     The register entry and its audit name who recorded the call (the daemon, or staff typing
     it in) and when, by the ledger's clock."""
-    call = decode_call(event.payload)
+    try:
+        call = decode_call(event.payload)
+    except InvalidValue as err:
+        # Staff's records were decoded (and refused) before this; a device's is kept whatever it
+        # says -- unattributed, for staff to look at -- rather than lost with the transaction.
+        log.error("fax.call_unreadable", device=event.device, call_id=event.natural_key, reason=err.detail)
+        return None
     if not isinstance(call, ReceivedFax):
         return jobs.ticket_of_call(session, call)
     if call.pages == 0:

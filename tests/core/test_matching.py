@@ -41,3 +41,14 @@ def test_a_received_fax_typed_in_by_staff_is_registered_as_theirs_at_the_ledgers
         assert (register.actor, register.manual) == ("alice", True)
         assert register.at == AT
 
+
+
+def test_a_call_record_a_device_gave_that_does_not_decode_is_kept_unattributed(tmp_path: Path, db_url: str) -> None:
+    """Staff's records are refused (422) before they are stored; a modem's record is the only copy
+    of what happened on the line, so one the decoder cannot read is stored for staff to look at
+    instead of failing the store (and being lost with the driver's report)."""
+    ledger = _ledger(tmp_path, db_url)
+    garbled = {"direction": "incoming", "status": "completed", "pages": "3", "remote_station_id": 42}
+    view, created = ledger.record_event(Caller("gatewayd"), EventIn("fax_call", "fax1", "call-78", AT, garbled),
+                                        manual=False)
+    assert created and (view["attribution"], view["ticket"], view["payload"]) == ("unattributed", None, garbled)
