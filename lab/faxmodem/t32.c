@@ -14,7 +14,7 @@
  * the line is frozen while the DTE is served (serve_dte_until in faxmodem.c): both engines and
  * their timers stand still, which a real modem achieves with its buffers and T.30's own pauses.
  *
- * Known simplifications, each visible to a DTE: EOM (+FET=1) is sent as MPS; after RTN to the
+ * Known simplifications, each visible to a DTE: after RTN to the
  * last page (EOP) spandsp ends the call, so that page can only be resent on a new call; the
  * modem's engine does not offer ECM unless the DTE's +FCC/+FDCC asks for it; under ECM a received
  * page is answered by the engine (MCF once its frames are whole), whatever the DTE's +FPS.
@@ -136,6 +136,7 @@ static struct
     TIFF *row_source;
     int row_source_row;
     bool rows_installed;
+    bool new_document;          /* after EOM: the next page starts a document (+FCS again) */
     uint8_t *rx_rows;           /* a received page, in spandsp's row format */
     size_t rx_rows_len;
     size_t rx_rows_cap;
@@ -444,13 +445,19 @@ static bool take_page_from_dte(void)
     return true;
 }
 
-/* The last page is the one just taken when the DTE said EOP (+FET=2); MPS and EOM both let
-   spandsp ask for another page (it asks the row handler, which then waits for the DTE). */
+/* The page just taken ends the document when the DTE said EOM (+FET=1) or EOP (+FET=2); after
+   MPS spandsp asks for another page (it asks the row handler, which then waits for the DTE).
+   At the end of a document spandsp asks document_handler whether another follows: EOM if so. */
 static void set_last_page(void)
 {
     t4_tx_state_t *tx = &m.t30->t4.tx;
 
-    tx->tiff.stop_page = (m.fet == 2) ? tx->current_page : INT_MAX;
+    tx->tiff.stop_page = (m.fet == 1 || m.fet == 2) ? tx->current_page : INT_MAX;
+}
+
+static int document_handler(t30_state_t *s, void *user_data, int status)
+{
+    return m.fet == 1;
 }
 
 /* ---- Pages to the DTE ------------------------------------------------------------------ */
@@ -731,6 +738,18 @@ static int phase_d_handler(t30_state_t *s, void *user_data, int fcf)
         say(m.fet_by_dle && page_status(fcf) % 2 == 0 ? "ERROR" : "OK");
         if (m.fet == 2)
             return 0;   /* spandsp ends the call after RTN to EOP */
+        if (m.fet == 1 && fcf == T30_MCF)
+        {
+            /* After EOM spandsp goes back to phase B and opens its send file again when the
+               far end's DIS comes: the DTE's next page becomes that file. */
+            m.new_document = true;
+            if (take_page_from_dte())
+            {
+                t30_set_tx_file(m.t30, m.next_page_file, -1, -1);
+                m.rows_installed = false;
+            }
+            return 0;
+        }
         if (take_page_from_dte())
             set_last_page();
         return 0;
@@ -807,6 +826,7 @@ static void start_engine(bool caller)
     }
     t30_set_real_time_frame_handler(m.t30, frame_handler, NULL);
     t30_set_phase_d_handler(m.t30, phase_d_handler, NULL);
+    t30_set_document_handler(m.t30, document_handler, NULL);
     t30_set_phase_e_handler(m.t30, phase_e_handler, NULL);
     if (m.verbose)
     {
@@ -1018,8 +1038,9 @@ static bool extended(const char *c, bool *final)
         m.line_params[P_DF] = 0;
         /* The engine uses ECM when both ends offer it (spandsp's DCS), and says so here. */
         m.line_params[P_EC] = (m.caps[P_EC] && m.remote_params[P_EC]) ? 1 : 0;
-        if (m.pages_from_dte == 0)
+        if (m.pages_from_dte == 0 || m.new_document)
             report_params(m.n->dcs, m.line_params);
+        m.new_document = false;
         say("CONNECT");
         /* Ready for data: a Class 2 DTE waits for XON. */
         send_to_dte((const uint8_t[]) {DC1}, 1);

@@ -135,6 +135,35 @@ def test_efax_receives_two_pages_from_the_modem(fax_lab, pages, tmp_path, fclass
         assert_same_pixels(frame, original)
 
 
+def test_a_change_of_resolution_is_sent_as_a_new_document_after_eom(fax_lab, tmp_path):
+    """efax sends a fine page then a standard one: it changes +FIS and ends the first with EOM
+    (DLE ;). The modem's engine sends EOM (it used to send MPS), goes back to phase B and sends
+    the second page as a new document at its own resolution."""
+    tiffs = []
+    for number, lpi in ((1, 196), (2, 98)):
+        image = Image.new("1", (1728, PAGE_ROWS), 1)
+        ImageDraw.Draw(image).rectangle([100, 100 * number, 1600, 100 * number + 60], fill=0)
+        image.save(tmp_path / f"page{number}.pbm")
+        tiffs.append(tmp_path / f"page{number}.tif")
+        subprocess.run(["efix", "-i", "pbm", "-o", "tiffg3", "-R", f"204x{lpi}", "-r", f"204x{lpi}",
+                        "-n", str(tiffs[-1]), str(tmp_path / f"page{number}.pbm")],
+                       check=True, capture_output=True)
+    peer = fax_lab(fclass="2.0", verbose=True)
+    sent = efax(peer.pty, "2.0", "-t", "5551234", *map(str, tiffs), cwd=tmp_path)
+    record = peer.wait_call(timeout=60)
+
+    assert sent.returncode == 0, sent.stderr[-3000:] + peer.log()
+    assert record["status"] == "OK" and record["pages"] == 2, record
+    far_end = peer.log(2000)
+    assert "Rx:  EOM" in far_end and "Rx:  MPS" not in far_end, far_end
+    with Image.open(peer.received_tiff(1)) as received:
+        resolutions = []
+        for index in range(received.n_frames):
+            received.seek(index)
+            resolutions.append(round(received.info["dpi"][1]))
+    assert resolutions == [196, 98]
+
+
 def test_the_modem_answers_a_received_page_as_the_dte_says(fax_lab, tmp_path):
     """AT+FPS=n before the next AT+FDR is the page's answer on the line, whatever the modem's own
     check said: page 1 is spoilt (the modem reports 2) and taken (=1, MCF); page 2 kept with a
