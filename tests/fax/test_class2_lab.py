@@ -20,6 +20,7 @@ from drivers.fax.modem import FaxModem
 from drivers.fax.pages import PageQuality
 from drivers.fax.record import CallStatus, Direction, HangupCode, PageStatus
 from drivers.fax import t4
+from drivers.fax.t4 import CopyQualityPolicy
 from drivers.fax.t30 import RtnMethod, RtnPolicy
 
 from .helpers import bar_tiff, two_page_tiff
@@ -41,10 +42,11 @@ def opened(peer, tmp_path: Path, fax_class: str, **kw):
     return open_modem(cfg, ModemChannel(cfg.port, flow=cfg.flow_control, lock_dir=cfg.lock_dir))
 
 
-def receive(fax_lab, tmp_path: Path, fax_class: str, document: Path, checker=None, **peer_kw):
+def receive(fax_lab, tmp_path: Path, fax_class: str, document: Path, checker=None,
+            modem_kw: dict | None = None, **peer_kw):
     """The lab's far end sends ``document`` to our modem: our call record and the far end's."""
     peer = fax_lab(fclass=fax_class, speed=SPEED, send=document, receive=False, **peer_kw)
-    modem = opened(peer, tmp_path, fax_class)
+    modem = opened(peer, tmp_path, fax_class, **(modem_kw or {}))
     try:
         call = modem.receive_fax(checker, wait=60, store_dir=tmp_path / "in")
     finally:
@@ -132,6 +134,22 @@ def test_a_spoilt_page_is_refused_by_the_modems_counts_and_sent_again(fax_lab, t
     rejected = call.pages[1].attempts[0]
     assert rejected.status is PageStatus.RECEIVED_BAD and rejected.bad_lines > 0
     assert tiff_bitmaps(Path(call.document_path)) == tiff_bitmaps(document)
+
+
+def test_a_page_our_lenient_rule_takes_is_confirmed_though_the_modem_would_refuse_it(
+        fax_lab, tmp_path):
+    """Our rule decides, not the modem's: with percent_good_lines 50 a page that noise cut
+    short (the modem reports +FPS:2) is taken, answered MCF (AT+FPS=1), and kept."""
+    document = bar_tiff(tmp_path / "three.tif", 3)
+    lenient = {"copy_quality": CopyQualityPolicy(50.0, 10_000)}
+    call, record = receive(fax_lab, tmp_path, "2.0", document, modem_kw=lenient, corrupt=(2,),
+                           ecm=False)
+
+    assert record["corrupted_pages"] == [2] and record["rtn"] == 0, record
+    assert record["status"] == "OK" and record["pages"] == 3
+    assert [p.page for p in call.pages] == [1, 2, 3] and call.error_pages == ()
+    taken = call.pages[1].attempts
+    assert len(taken) == 1 and taken[0].status is PageStatus.RECEIVED_GOOD and taken[0].bad_lines > 0
 
 
 @pytest.mark.parametrize("fax_class", CLASSES)
