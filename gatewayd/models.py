@@ -171,7 +171,7 @@ class ChargeLine(Base):
     rule: Mapped[str] = mapped_column(String(100), default="manual")
     rate_version: Mapped[str] = mapped_column(String(64), default="")
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("device_events.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("device_events.id"), index=True)
     manual: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(index=True)

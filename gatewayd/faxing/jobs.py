@@ -272,9 +272,12 @@ def register(session: Session, jobs: list[FaxJob]) -> list[dict[str, Any]]:
     calls: dict[tuple[int, int | None], list[tuple[int, SentFax]]] = defaultdict(list)
     charged: dict[int, Decimal] = defaultdict(Decimal)
     if jobs:
-        for e in session.scalars(select(DeviceEvent).where(
-                DeviceEvent.kind == "fax_call", DeviceEvent.ticket_id.in_({job.ticket_id for job in jobs}))
-                .order_by(DeviceEvent.id)):
+        # By ticket alone: with ``kind`` in the query too, SQLite (no statistics) walked the year's
+        # fax calls by ``(kind, occurred_at)`` instead of the few tickets' events by ``ticket_id``.
+        for e in session.scalars(select(DeviceEvent).where(DeviceEvent.ticket_id.in_({job.ticket_id for job in jobs}))
+                                 .order_by(DeviceEvent.id)):
+            if e.kind != "fax_call":
+                continue
             try:
                 call = decode_call(e.payload)
             except InvalidValue as err:  # stored before calls were decoded on entry

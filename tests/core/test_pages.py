@@ -42,11 +42,13 @@ class Site:
         self.api = Api(self.ledger, self.executor, staff_api.routes())
         self.statements = 0
         self.texts: list[str] = []
+        self.executed: list[tuple[str, Any]] = []
         event.listen(self.engine, "before_cursor_execute", self._count)
 
-    def _count(self, _connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def _count(self, _connection: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         self.statements += 1
         self.texts.append(statement)
+        self.executed.append((statement, parameters))
 
     def get(self, target: str) -> Response:
         return asyncio.run(self.api.handle(Request("GET", target, {}, b"", DESK, 0)))
@@ -219,6 +221,27 @@ def test_fax_lists_and_registers_take_the_same_queries_whatever_the_page_size(si
     register = [line for page, _ in site.pages("/fax/register/out", date="2026-11-24", limit=15) for line in page]
     assert [line["calls"] for line in register] == [1] * 44
     assert [line["created_at"] for line in register] == sorted(line["created_at"] for line in register)
+
+
+def test_a_day_of_the_fax_registers_reads_no_year_long_table_whole(site: Site) -> None:
+    """A busy year holds a million events and 150k charge lines: a day's register must reach its
+    few rows by an index (SQLite's plans, which have no statistics to go by; PostgreSQL's depend
+    on its statistics)."""
+    if site.engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    busy_day(site, 0)
+    fax_day(site, 3)
+    for path in ("/fax/register/out?date=2026-11-24", "/fax/register/in?date=2026-11-24"):
+        site.executed = []
+        assert site.get(path).status == 200
+        executed = list(site.executed)
+        with site.engine.connect() as conn:
+            for statement, parameters in executed:
+                plan = " / ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                          parameters))
+                for table in ("device_events", "charge_lines", "audit_trail"):
+                    assert f"SCAN {table}" not in plan, f"{path}: {plan}"
+                assert "ix_device_events_kind" not in plan, f"{path} walks every event of a kind: {plan}"
 
 
 def test_events_audit_and_tenants_page_in_their_order(site: Site) -> None:
