@@ -264,6 +264,8 @@ def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, t
     entry = wait_for(lambda: d.client().get("/fax/incoming"), 60, d, "a received fax")[0]
     far = peer.wait_call(10)
     assert far["status"] == "OK" and far["pages_tx"] == 2
+    (call,) = fax_calls(d)
+    assert far["ecm"] and call["payload"]["ecm"]  # the modems' ecm key (default on), any class
     assert entry["state"] == "assigned" and entry["tenant"] == ACME and entry["assigned_by"] == "route 0"
     assert entry["pages"] == 2 and entry["remote_station_id"] == "+1 555 0177"
     with Image.open(entry["document_path"]) as tiff:
