@@ -14,10 +14,10 @@
  * the line is frozen while the DTE is served (serve_dte_until in faxmodem.c): both engines and
  * their timers stand still, which a real modem achieves with its buffers and T.30's own pauses.
  *
- * Known simplifications, each visible to a DTE: after RTN to the
- * last page (EOP) spandsp ends the call, so that page can only be resent on a new call; the
- * modem's engine does not offer ECM unless the DTE's +FCC/+FDCC asks for it; under ECM a received
- * page is answered by the engine (MCF once its frames are whole), whatever the DTE's +FPS.
+ * Known simplifications, each visible to a DTE: after RTN to the last page (EOP) spandsp ends
+ * the call, so that page can only be resent on a new call; the modem's engine does not offer ECM
+ * unless the DTE's +FCC/+FDCC asks for it; under ECM a received page is answered by the engine
+ * (MCF once its frames are whole), whatever the DTE's +FPS.
  *
  * Built against Debian's libspandsp-dev 0.0.6 with its internal structures exposed: the T.4
  * row handlers and the last page to send are set on the engine's own T.4 context, and the
