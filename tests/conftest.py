@@ -7,6 +7,7 @@ runs as the ``postgres`` user Debian's package creates.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import itertools
 import os
@@ -146,6 +147,16 @@ class Daemon:
             except Unreachable:
                 time.sleep(0.05)
         raise RuntimeError(f"gatewayd did not answer within {timeout} s:\n{self.log.read_text()}")
+
+    def publish(self) -> "Daemon":
+        """Serve the socket from a directory anyone may enter (another user must reach it; the
+        test's own directory is private to root); the directory goes when the tests end."""
+        public = Path(tempfile.mkdtemp(prefix="gatewayd-sock-"))
+        atexit.register(shutil.rmtree, public, True)
+        public.chmod(0o755)
+        self.config.write_text(self.config.read_text().replace(str(self.socket), str(public / "api.sock")))
+        self.socket = public / "api.sock"
+        return self
 
     def client(self):  # type: ignore[no-untyped-def]
         from gatewayd.ctl import Client

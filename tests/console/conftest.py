@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +37,8 @@ def start_console(directory: Path, db_url: str, extra: str = "", *, console_keys
     if staff_group:
         config.write_text(config.read_text().replace("[api]\n", f'[api]\ngroup = "{staff_group}"\n'))
     daemon = Daemon(directory, config)
-    if public_socket:  # another user must reach the socket: put it where everyone may look
-        public = Path(tempfile.mkdtemp(prefix="gatewayd-sock-"))
-        public.chmod(0o755)
-        config.write_text(config.read_text().replace(str(directory / "api.sock"), str(public / "api.sock")))
-        daemon.socket = public / "api.sock"
+    if public_socket:  # another user must reach the socket
+        daemon.publish()
     return Console(daemon.start())
 
 

@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -323,12 +322,7 @@ def test_a_second_daemon_refuses_a_live_socket_and_a_stale_one_is_cleaned(daemon
 def test_audit_records_the_peer_user_not_a_claim(tmp_path: Path, db_url: str) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root to run the client as another user")
-    public = Path(tempfile.mkdtemp(prefix="gatewayd-sock-"))
-    public.chmod(0o755)
-    config = write_config(tmp_path, db_url, mode="0666")
-    config.write_text(config.read_text().replace(str(tmp_path / "api.sock"), str(public / "api.sock")))
-    d = Daemon(tmp_path, config)
-    d.socket = public / "api.sock"
+    d = Daemon(tmp_path, write_config(tmp_path, db_url, mode="0666")).publish()
     d.start()
     try:
         result = d.ctl("--json", "ticket", "open", "copy", "--guest", "walk-in", user="nobody")

@@ -10,7 +10,6 @@ import resource
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,13 +106,9 @@ def test_malformed_input_is_a_problem_not_a_500(daemon: Daemon, method: str, tar
 @contextmanager
 def public_daemon(tmp_path: Path, db_url: str) -> Iterator[Daemon]:
     """A daemon whose socket anyone may reach, with staff being the members of group lp."""
-    public = Path(tempfile.mkdtemp(prefix="gatewayd-sock-"))
-    public.chmod(0o755)
     config = write_config(tmp_path, db_url, mode="0666")
-    text = config.read_text().replace(str(tmp_path / "api.sock"), str(public / "api.sock"))
-    config.write_text(text.replace('mode = "0666"', 'mode = "0666"\ngroup = "lp"'))
-    d = Daemon(tmp_path, config)
-    d.socket = public / "api.sock"
+    config.write_text(config.read_text().replace('mode = "0666"', 'mode = "0666"\ngroup = "lp"'))
+    d = Daemon(tmp_path, config).publish()
     d.ctl_path = Path(sys.executable).parent / "gatewayctl"  # type: ignore[attr-defined]
     d.start()
     try:
