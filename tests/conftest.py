@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import glob
 import itertools
+import json
 import os
 import shutil
 import signal
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -168,6 +169,12 @@ class Daemon:
         if user:
             argv = ["runuser", "-u", user, "--", *argv]
         return subprocess.run(argv, capture_output=True, text=True, timeout=30)
+
+    def ctl_json(self, *args: str) -> Any:
+        """``gatewayctl --json ARGS``'s answer; a refusal fails the test with what gatewayctl said."""
+        result = self.ctl("--json", *args)
+        assert result.returncode == 0, f"gatewayctl {' '.join(args)}: exit {result.returncode}: {result.stderr}"
+        return json.loads(result.stdout)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.proc is not None

@@ -228,7 +228,7 @@ def test_a_class_2_0_modem_resends_an_error_page_in_the_call_and_bills_it_once(f
     rules = {c["rule"]: c for c in t["charges"]}
     assert rules["fax_out.per_page"]["amount"] == "2.00"  # two pages, each charged once
     assert rules["fax_out.error_pages"]["description"] == "page 1 resent (ErrorPage), not charged"
-    (line,) = json.loads(d.ctl("--json", "fax", "register", "--out").stdout)
+    (line,) = d.ctl_json("fax", "register", "--out")
     assert line["pages_delivered"] == 2 and line["charged"] == t["total"]
     assert fax_driver(d)["modems"][0]["fax_class"] == "2.0"  # what gatewayctl status shows
 
@@ -240,7 +240,7 @@ def test_busy_is_retried_with_back_off_then_the_ticket_fails(fax_lab, fax_daemon
     ticket = fax_ticket(d)
     note = tmp_path / "note.txt"
     note.write_text("Please call back.\n请回电。\n")
-    job = json.loads(d.ctl("--json", "fax", "send", ticket, HK, str(note)).stdout)
+    job = d.ctl_json("fax", "send", ticket, HK, str(note))
     first = wait_for(lambda: (j := d.client().get(f"/fax/jobs/{job['id']}"))["state"] == "retry_wait" and j,
                      30, d, "a retry after BUSY")
     assert first["tries"] == 1 and "busy" in first["reason"].lower() and first["next_try_at"]
@@ -296,7 +296,7 @@ def test_received_fax_routed_billed_per_page_and_notified(fax_lab, fax_daemon, t
     assert d.client().get("/fax/notify-requests")[0]["id"] == request["id"]
     d.ctl("fax", "called", str(entry["id"]))
     assert d.client().get("/fax/to-call") == []
-    listed = json.loads(d.ctl("--json", "fax", "incoming").stdout)
+    listed = d.ctl_json("fax", "incoming")
     assert listed[0]["pages"] == 2 and listed[0]["state"] == "assigned" and listed[0]["received_at"]
 
 
@@ -369,7 +369,7 @@ def test_modem_port_missing_queued_job_cancelled_then_modem_comes_back(fax_lab, 
     note = tmp_path / "note.txt"
     note.write_text("hello\n")
     first = fax_ticket(d)
-    queued = json.loads(d.ctl("--json", "fax", "send", first, HK, str(note)).stdout)
+    queued = d.ctl_json("fax", "send", first, HK, str(note))
     assert queued["state"] == "queued" and modem(d)["queued"] == 1
     cancelled = d.ctl("--json", "fax", "cancel", str(queued["id"]))
     assert cancelled.returncode == 0, cancelled.stderr
@@ -379,7 +379,7 @@ def test_modem_port_missing_queued_job_cancelled_then_modem_comes_back(fax_lab, 
         return  # the call itself is the SQLite run's
 
     second = fax_ticket(d)
-    job = json.loads(d.ctl("--json", "fax", "send", second, HK, str(note)).stdout)
+    job = d.ctl_json("fax", "send", second, HK, str(note))
     peer: FaxPeer = fax_lab(speed=SPEED)
     assert peer.pty == port
     wait_for(lambda: d.client().get(f"/fax/jobs/{job['id']}")["state"] == "done", 90, d, "the job sent once the modem is back")
@@ -400,7 +400,7 @@ def test_a_port_locked_by_another_program_downs_that_modem_only(fax_lab, fax_dae
         assert down["last_error"] == f"{locked.pty}: port locked by pid {holder.pid} (sleep)"
         note = tmp_path / "note.txt"
         note.write_text("hello\n")
-        waiting = json.loads(d.ctl("--json", "fax", "send", fax_ticket(d), HK, str(note), "--modem", "lab0").stdout)
+        waiting = d.ctl_json("fax", "send", fax_ticket(d), HK, str(note), "--modem", "lab0")
         sent = d.ctl("--json", "fax", "send", fax_ticket(d), HK, str(note), "--modem", "lab1", "--wait", "90")
         assert sent.returncode == 0, sent.stderr
         assert json.loads(sent.stdout)["state"] == "done" and free.wait_call(10)["pages_rx"] == 1
@@ -423,10 +423,10 @@ def test_cancel_during_the_call_hangs_up_and_keeps_the_call_record(fax_lab, fax_
     ticket = fax_ticket(d)
     note = tmp_path / "note.txt"
     note.write_text("hello\n")
-    job = json.loads(d.ctl("--json", "fax", "send", ticket, HK, str(note)).stdout)
+    job = d.ctl_json("fax", "send", ticket, HK, str(note))
     wait_for(lambda: d.client().get(f"/fax/jobs/{job['id']}")["state"] == "sending", 10, d, "the call")
     time.sleep(1)
-    cancelling = json.loads(d.ctl("--json", "fax", "cancel", str(job["id"])).stdout)
+    cancelling = d.ctl_json("fax", "cancel", str(job["id"]))
     assert cancelling["cancelling"] is True
     done = wait_for(lambda: (j := d.client().get(f"/fax/jobs/{job['id']}"))["state"] == "cancelled" and j,
                     15, d, "the job cancelled once the modem hung up")
@@ -443,7 +443,7 @@ def test_a_waiting_job_survives_a_restart(fax_lab, fax_daemon, tmp_path):  # noq
     ticket = fax_ticket(d)
     note = tmp_path / "note.txt"
     note.write_text("hello\n")
-    job = json.loads(d.ctl("--json", "fax", "send", ticket, HK, str(note)).stdout)
+    job = d.ctl_json("fax", "send", ticket, HK, str(note))
     wait_for(lambda: d.client().get(f"/fax/jobs/{job['id']}")["state"] == "retry_wait", 30, d, "a retry after BUSY")
     d.stop()
     d.start()  # the driver's queues start empty: the job row, the truth, hands it back when due
