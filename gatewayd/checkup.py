@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from sqlalchemy.exc import DBAPIError
 
 from gatewayd import storage
 from gatewayd.spool import SpoolRoom
 from gatewayd.storage import StorageHealth
 
-log = structlog.get_logger("gatewayd.checkup")
 
 #: Short, so a disk that filled up or was fixed is told within seconds (the checks are cheap).
 CHECK_S = 5.0
@@ -39,10 +37,7 @@ class Checkup:
         from gatewayd.desk import due
 
         now = self.ledger.clock()
-        try:
-            self.spool.check(now)
-        except OSError as err:
-            log.error("spool.check_failed", path=str(self.spool.spool_dir), error=str(err))
+        self.spool.check(now)
         try:
             with self.ledger.transaction() as session:
                 counts = due.counts(session, self.services.config.desk, self.ledger.timezone, now)

@@ -34,15 +34,24 @@ class SpoolRoom:
     def __init__(self, spool_dir: Path, min_free_mb: int):
         self.spool_dir, self.min_free_mb = spool_dir, min_free_mb
         self.last: dict[str, Any] | None = None  #: ``space()`` and its checked_at
-        self._warned_at: float | None = None  # monotonic
+        self._told: tuple[str, float] | None = None  #: the trouble last logged, and when (monotonic)
 
     def check(self, now: datetime) -> None:
-        room = space(self.spool_dir, self.min_free_mb)
+        """Measure the room; a directory that cannot be measured keeps the last figures. Either
+        trouble is logged when it starts, then hourly while it lasts (this runs every few seconds)."""
+        try:
+            room = space(self.spool_dir, self.min_free_mb)
+        except OSError as err:
+            self._trouble("spool.check_failed", path=str(self.spool_dir), error=str(err))
+            return
         self.last = {**room, "checked_at": now.isoformat()}
         if room["low"]:
-            if self._warned_at is None or time.monotonic() - self._warned_at >= WARN_EVERY_S:
-                log.warning("spool.low_space", **room)
-                self._warned_at = time.monotonic()
-        elif self._warned_at is not None:
+            self._trouble("spool.low_space", **room)
+        elif self._told is not None:
             log.info("spool.space_ok", **room)
-            self._warned_at = None
+            self._told = None
+
+    def _trouble(self, event: str, **fields: Any) -> None:
+        if self._told is None or self._told[0] != event or time.monotonic() - self._told[1] >= WARN_EVERY_S:
+            log.warning(event, **fields)
+            self._told = (event, time.monotonic())

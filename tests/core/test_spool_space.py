@@ -44,3 +44,17 @@ def test_min_free_mb_must_be_a_positive_whole_number(tmp_path: Path) -> None:
     for value, reason in (("0", "must be positive, got 0"), ('"lots"', "must be an integer")):
         result = check(tmp_path, GOOD + f"\n[paths]\nmin_free_mb = {value}\n")
         assert result.returncode == 2 and "paths.min_free_mb" in result.stderr and reason in result.stderr, result.stderr
+
+
+def test_a_spool_that_cannot_be_measured_is_logged_once_not_every_check(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from structlog.testing import capture_logs
+
+    from gatewayd.spool import SpoolRoom
+
+    room = SpoolRoom(tmp_path / "gone", 100)
+    with capture_logs() as logged:
+        for _ in range(3):  # the checkup's 5 s rounds
+            room.check(datetime.now(timezone.utc))
+    assert [e["event"] for e in logged] == ["spool.check_failed"] and room.last is None
